@@ -1,0 +1,7 @@
+//! Log formats: parsing and writing, with no Firehose in them.
+//!
+//! Every module here works on plain `&str`/`&[u8]` and can be used on its own,
+//! in a transform or anywhere else.
+
+pub mod csv;
+pub mod json;

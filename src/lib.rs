@@ -1,0 +1,3 @@
+//! firehose-transform (crate docs written with the core).
+
+pub mod formats;
