@@ -1,0 +1,1 @@
+//! Enrichers: add fields to a record (GeoIP, ...). No Firehose in them.

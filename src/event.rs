@@ -1,0 +1,380 @@
+//! The wire format in: the event Firehose sends a transformation function.
+//!
+//! One type covers the three sources. Direct PUT records carry `data`; records
+//! from a Kinesis data stream add `kinesisRecordMetadata`; records from Amazon
+//! MSK carry `kafkaRecordValue` in place of `data`, and `mskRecordMetadata`.
+//! Unknown fields are ignored, so fields Firehose adds later do not break parsing.
+//!
+//! Parsing borrows: [`Event::from_slice`] keeps the record ids and the base64
+//! text as slices of the input wherever the JSON has no escapes, so a 6 MB event
+//! is not copied. `Event<'static>` (with owned strings) is what the testing kit
+//! builds.
+//!
+//! ```
+//! use firehose_transform::{Event, SourceKind};
+//!
+//! let event = Event::from_slice(br#"{
+//!     "invocationId": "inv-1",
+//!     "deliveryStreamArn": "arn:aws:firehose:us-east-1:123456789012:deliverystream/logs",
+//!     "region": "us-east-1",
+//!     "records": [{"recordId": "r1", "approximateArrivalTimestamp": 1495072949453, "data": "aGVsbG8="}]
+//! }"#).unwrap();
+//! assert_eq!(event.source_kind(), SourceKind::DirectPut);
+//! assert_eq!(event.records[0].payload(), Some("aGVsbG8="));
+//! ```
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{self, Deserializer, Visitor};
+use serde::{Deserialize, Serialize};
+
+/// A Firehose transformation event: one batch of records.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Event<'a> {
+    /// The invocation's id.
+    #[serde(borrow, default)]
+    pub invocation_id: Cow<'a, str>,
+    /// The delivery stream's ARN.
+    #[serde(borrow, default)]
+    pub delivery_stream_arn: Cow<'a, str>,
+    /// The delivery stream's region.
+    #[serde(borrow = "'a", default, deserialize_with = "opt_cow", skip_serializing_if = "Option::is_none")]
+    pub region: Option<Cow<'a, str>>,
+    /// Set when the source is a Kinesis data stream.
+    #[serde(borrow = "'a", default, deserialize_with = "opt_cow", skip_serializing_if = "Option::is_none")]
+    pub source_kinesis_stream_arn: Option<Cow<'a, str>>,
+    /// Set when the source is Amazon MSK.
+    #[serde(
+        rename = "sourceMSKArn",
+        default,
+        borrow = "'a",
+        deserialize_with = "opt_cow",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub source_msk_arn: Option<Cow<'a, str>>,
+    /// The records, in the order Firehose sent them.
+    #[serde(borrow)]
+    pub records: Vec<EventRecord<'a>>,
+}
+
+/// One record of an [`Event`], as on the wire (data still base64).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EventRecord<'a> {
+    /// The record's id: it must come back exactly once in the response.
+    #[serde(borrow)]
+    pub record_id: Cow<'a, str>,
+    /// When Firehose received the record, in milliseconds since the epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approximate_arrival_timestamp: Option<i64>,
+    /// The record's bytes, base64 (Direct PUT and Kinesis sources).
+    #[serde(borrow = "'a", default, deserialize_with = "opt_cow", skip_serializing_if = "Option::is_none")]
+    pub data: Option<Cow<'a, str>>,
+    /// The record's bytes, base64 (MSK source, in place of `data`).
+    #[serde(borrow = "'a", default, deserialize_with = "opt_cow", skip_serializing_if = "Option::is_none")]
+    pub kafka_record_value: Option<Cow<'a, str>>,
+    /// Kinesis data stream metadata.
+    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    pub kinesis_record_metadata: Option<KinesisRecordMetadata<'a>>,
+    /// Amazon MSK metadata.
+    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    pub msk_record_metadata: Option<MskRecordMetadata<'a>>,
+}
+
+/// Metadata of a record read from a Kinesis data stream.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KinesisRecordMetadata<'a> {
+    /// The shard the record was read from.
+    #[serde(borrow, default)]
+    pub shard_id: Cow<'a, str>,
+    /// The partition key the producer gave.
+    #[serde(borrow, default)]
+    pub partition_key: Cow<'a, str>,
+    /// When the stream received the record, in milliseconds since the epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approximate_arrival_timestamp: Option<i64>,
+    /// The record's sequence number in its shard.
+    #[serde(borrow, default)]
+    pub sequence_number: Cow<'a, str>,
+    /// Position inside a KPL-aggregated record. Real events send a number, some
+    /// samples a string: both are accepted (a non-numeric string reads as absent).
+    #[serde(default, deserialize_with = "number_or_string", skip_serializing_if = "Option::is_none")]
+    pub subsequence_number: Option<u64>,
+}
+
+/// Metadata of a record read from Amazon MSK.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MskRecordMetadata<'a> {
+    /// The record's offset in its partition (a string on the wire).
+    #[serde(borrow = "'a", default, deserialize_with = "cow_or_number")]
+    pub offset: Cow<'a, str>,
+    /// The Kafka partition.
+    #[serde(borrow = "'a", default, deserialize_with = "cow_or_number")]
+    pub partition_id: Cow<'a, str>,
+    /// When MSK received the record, in milliseconds since the epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approximate_arrival_timestamp: Option<i64>,
+}
+
+/// Which source an event's records come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SourceKind {
+    /// Direct PUT (or any source without its own metadata).
+    DirectPut,
+    /// A Kinesis data stream.
+    Kinesis,
+    /// Amazon MSK: the response carries `kafkaRecordValue` instead of `data`.
+    Msk,
+}
+
+/// A record's source metadata, as the transform sees it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum SourceMetadata<'a> {
+    /// Direct PUT: no metadata beyond the arrival time.
+    DirectPut,
+    /// Read from a Kinesis data stream.
+    Kinesis(&'a KinesisRecordMetadata<'a>),
+    /// Read from Amazon MSK.
+    Msk(&'a MskRecordMetadata<'a>),
+}
+
+/// Why an event could not be read. The invocation fails with this message.
+#[derive(Debug)]
+pub struct EventError {
+    message: String,
+}
+
+impl fmt::Display for EventError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "malformed Firehose event: {}", self.message)
+    }
+}
+
+impl std::error::Error for EventError {}
+
+impl<'a> Event<'a> {
+    /// Parses an event from JSON, borrowing strings from `json` where it can.
+    ///
+    /// ```
+    /// let error = firehose_transform::Event::from_slice(br#"{"invocationId": "x"}"#).unwrap_err();
+    /// assert_eq!(error.to_string(), "malformed Firehose event: missing field `records` at line 1 column 21");
+    /// ```
+    pub fn from_slice(json: &'a [u8]) -> Result<Event<'a>, EventError> {
+        serde_json::from_slice(json).map_err(|error| EventError {
+            message: match error.classify() {
+                serde_json::error::Category::Eof | serde_json::error::Category::Syntax => {
+                    format!("not valid JSON: {error}")
+                }
+                _ => error.to_string(),
+            },
+        })
+    }
+
+    /// The event's source, from the source ARN fields, or from the records when
+    /// the ARNs are absent.
+    pub fn source_kind(&self) -> SourceKind {
+        if self.source_msk_arn.is_some() {
+            SourceKind::Msk
+        } else if self.source_kinesis_stream_arn.is_some() {
+            SourceKind::Kinesis
+        } else if self.records.iter().any(|r| r.msk_record_metadata.is_some() || r.kafka_record_value.is_some()) {
+            SourceKind::Msk
+        } else if self.records.iter().any(|r| r.kinesis_record_metadata.is_some()) {
+            SourceKind::Kinesis
+        } else {
+            SourceKind::DirectPut
+        }
+    }
+
+    /// Copies every borrowed string, detaching the event from its input.
+    pub fn into_owned(self) -> Event<'static> {
+        Event {
+            invocation_id: owned(self.invocation_id),
+            delivery_stream_arn: owned(self.delivery_stream_arn),
+            region: self.region.map(owned),
+            source_kinesis_stream_arn: self.source_kinesis_stream_arn.map(owned),
+            source_msk_arn: self.source_msk_arn.map(owned),
+            records: self.records.into_iter().map(EventRecord::into_owned).collect(),
+        }
+    }
+}
+
+impl<'a> EventRecord<'a> {
+    /// The record's base64 payload: `data`, or `kafkaRecordValue` for MSK.
+    pub fn payload(&self) -> Option<&str> {
+        self.data.as_deref().or(self.kafka_record_value.as_deref())
+    }
+
+    /// The record's source metadata.
+    pub fn source(&self) -> SourceMetadata<'_> {
+        match (&self.kinesis_record_metadata, &self.msk_record_metadata) {
+            (Some(kinesis), _) => SourceMetadata::Kinesis(kinesis),
+            (None, Some(msk)) => SourceMetadata::Msk(msk),
+            (None, None) => SourceMetadata::DirectPut,
+        }
+    }
+
+    /// Copies every borrowed string.
+    pub fn into_owned(self) -> EventRecord<'static> {
+        EventRecord {
+            record_id: owned(self.record_id),
+            approximate_arrival_timestamp: self.approximate_arrival_timestamp,
+            data: self.data.map(owned),
+            kafka_record_value: self.kafka_record_value.map(owned),
+            kinesis_record_metadata: self.kinesis_record_metadata.map(|m| KinesisRecordMetadata {
+                shard_id: owned(m.shard_id),
+                partition_key: owned(m.partition_key),
+                approximate_arrival_timestamp: m.approximate_arrival_timestamp,
+                sequence_number: owned(m.sequence_number),
+                subsequence_number: m.subsequence_number,
+            }),
+            msk_record_metadata: self.msk_record_metadata.map(|m| MskRecordMetadata {
+                offset: owned(m.offset),
+                partition_id: owned(m.partition_id),
+                approximate_arrival_timestamp: m.approximate_arrival_timestamp,
+            }),
+        }
+    }
+}
+
+fn owned(text: Cow<'_, str>) -> Cow<'static, str> {
+    Cow::Owned(text.into_owned())
+}
+
+/// A string that stays borrowed when the JSON has no escapes in it. serde's
+/// own `Option<Cow<str>>` always copies (serde-rs/serde#1497), which would copy
+/// every record's base64 text.
+struct CowStr<'a>(Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for CowStr<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct CowVisitor;
+        impl<'de> Visitor<'de> for CowVisitor {
+            type Value = CowStr<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(CowStr(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(CowStr(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+                Ok(CowStr(Cow::Owned(v)))
+            }
+        }
+        deserializer.deserialize_str(CowVisitor)
+    }
+}
+
+fn opt_cow<'de: 'a, 'a, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Cow<'a, str>>, D::Error> {
+    Ok(Option::<CowStr<'a>>::deserialize(deserializer)?.map(|s| s.0))
+}
+
+/// A string, or a number kept as its decimal text.
+fn cow_or_number<'de: 'a, 'a, D: Deserializer<'de>>(deserializer: D) -> Result<Cow<'a, str>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Either<'a> {
+        #[serde(borrow)]
+        Text(CowStr<'a>),
+        Number(serde_json::Number),
+    }
+    Ok(match Either::deserialize(deserializer)? {
+        Either::Text(text) => text.0,
+        Either::Number(number) => Cow::Owned(number.to_string()),
+    })
+}
+
+/// A number, or a string holding one.
+fn number_or_string<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u64>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Either<'a> {
+        Number(u64),
+        #[serde(borrow)]
+        Text(CowStr<'a>),
+    }
+    Ok(match Option::<Either>::deserialize(deserializer)? {
+        Some(Either::Number(n)) => Some(n),
+        Some(Either::Text(text)) => text.0.trim().parse().ok(),
+        None => None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_and_ids_are_borrowed_when_unescaped() {
+        let json = br#"{"records":[{"recordId":"a","data":"aGk="}]}"#;
+        let event = Event::from_slice(json).unwrap();
+        assert!(matches!(event.records[0].record_id, Cow::Borrowed(_)));
+        assert!(matches!(event.records[0].data, Some(Cow::Borrowed(_))));
+    }
+
+    #[test]
+    fn escaped_strings_are_unescaped() {
+        let json = br#"{"records":[{"recordId":"a\"b","data":"a\/b="}]}"#;
+        let event = Event::from_slice(json).unwrap();
+        assert_eq!(event.records[0].record_id, "a\"b");
+        assert_eq!(event.records[0].payload(), Some("a/b="));
+    }
+
+    #[test]
+    fn kinesis_subsequence_number_may_be_a_number_or_a_string() {
+        for value in ["0", "\"0\""] {
+            let json = format!(
+                r#"{{"sourceKinesisStreamArn":"arn:aws:kinesis:us-east-1:1:stream/s","records":[{{"recordId":"a","data":"","kinesisRecordMetadata":{{"shardId":"shardId-000000000000","partitionKey":"k","approximateArrivalTimestamp":1,"sequenceNumber":"4959","subsequenceNumber":{value}}}}}]}}"#
+            );
+            let event = Event::from_slice(json.as_bytes()).unwrap();
+            assert_eq!(event.source_kind(), SourceKind::Kinesis);
+            let meta = event.records[0].kinesis_record_metadata.as_ref().unwrap();
+            assert_eq!(meta.subsequence_number, Some(0));
+            assert_eq!(meta.shard_id, "shardId-000000000000");
+        }
+    }
+
+    #[test]
+    fn msk_records_carry_kafka_record_value() {
+        let json = br#"{"sourceMSKArn":"arn:aws:kafka:us-east-1:1:cluster/c","records":[{"recordId":"a","kafkaRecordValue":"aGk=","mskRecordMetadata":{"offset":"7","partitionId":1,"approximateArrivalTimestamp":5}}]}"#;
+        let event = Event::from_slice(json).unwrap();
+        assert_eq!(event.source_kind(), SourceKind::Msk);
+        assert_eq!(event.records[0].payload(), Some("aGk="));
+        match event.records[0].source() {
+            SourceMetadata::Msk(meta) => {
+                assert_eq!(meta.offset, "7");
+                assert_eq!(meta.partition_id, "1");
+            }
+            other => panic!("expected MSK metadata, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn unknown_fields_are_ignored() {
+        let json = br#"{"future":{"x":[1]},"records":[{"recordId":"a","data":"","icebergRouting":{"t":"x"}}]}"#;
+        assert_eq!(Event::from_slice(json).unwrap().records.len(), 1);
+    }
+
+    #[test]
+    fn malformed_events_say_what_is_wrong() {
+        let not_json = Event::from_slice(b"hello").unwrap_err().to_string();
+        assert!(not_json.starts_with("malformed Firehose event: not valid JSON: expected value at line 1 column 1"), "{not_json}");
+        let no_id = Event::from_slice(br#"{"records":[{"data":""}]}"#).unwrap_err().to_string();
+        assert!(no_id.contains("missing field `recordId`"), "{no_id}");
+    }
+
+    #[test]
+    fn owned_copy_round_trips_through_json() {
+        let json = br#"{"invocationId":"i","deliveryStreamArn":"d","region":"eu-west-1","records":[{"recordId":"a","approximateArrivalTimestamp":3,"data":"aGk="}]}"#;
+        let event = Event::from_slice(json).unwrap().into_owned();
+        let again = serde_json::to_vec(&event).unwrap();
+        assert_eq!(Event::from_slice(&again).unwrap(), event);
+    }
+}

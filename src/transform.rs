@@ -1,0 +1,278 @@
+//! The [`Transform`] trait: what a user writes, one record at a time.
+//!
+//! A transform runs in four steps, each a method: [`parse`](Transform::parse)
+//! turns the record's bytes into an item (often borrowing from them), then the
+//! three stages run on it: [`filter`](Transform::filter) keeps or drops it,
+//! [`enrich`](Transform::enrich) adds to it, and [`convert`](Transform::convert)
+//! writes the output. Only `parse` and `convert` are required.
+//!
+//! A transform never sees the Firehose response: it returns an item, `false`
+//! or a [`Failure`], and the [engine](crate::engine) turns that into `Ok`,
+//! `Dropped` or `ProcessingFailed` under every rule of the contract.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::fmt;
+
+use crate::event::SourceMetadata;
+
+/// One Firehose record as a transform sees it: decoded data and metadata.
+#[derive(Debug, Clone, Copy)]
+pub struct Record<'a> {
+    /// The record's id (unique within the invocation).
+    pub id: &'a str,
+    /// The record's bytes, base64-decoded.
+    pub data: &'a [u8],
+    /// When Firehose received the record, in milliseconds since the Unix epoch.
+    pub approximate_arrival_timestamp: Option<i64>,
+    /// Metadata of the source (Kinesis shard and sequence, MSK offset, ...).
+    pub source: SourceMetadata<'a>,
+}
+
+impl<'a> Record<'a> {
+    /// The data as UTF-8 text, or a [`Failure`] saying where it is not.
+    ///
+    /// ```
+    /// # use firehose_transform::{Record, SourceMetadata};
+    /// let source = SourceMetadata::DirectPut;
+    /// let record = Record { id: "1", data: b"ok\xff", approximate_arrival_timestamp: None, source };
+    /// let failure = record.text().unwrap_err();
+    /// assert_eq!(failure.reason(), "data is not valid UTF-8");
+    /// assert_eq!(failure.detail(), Some("invalid byte 0xff at offset 2"));
+    /// ```
+    pub fn text(&self) -> Result<&'a str, Failure> {
+        std::str::from_utf8(self.data).map_err(|error| {
+            let at = error.valid_up_to();
+            Failure::new("data is not valid UTF-8")
+                .with_detail(format!("invalid byte {:#04x} at offset {at}", self.data[at]))
+        })
+    }
+
+    /// The data as text, with invalid UTF-8 replaced by U+FFFD (never fails).
+    pub fn text_lossy(&self) -> Cow<'a, str> {
+        String::from_utf8_lossy(self.data)
+    }
+}
+
+/// Why a record could not be processed; it becomes `ProcessingFailed`.
+///
+/// The `reason` is a fixed phrase that groups failures in the invocation
+/// summary and metrics ("not an Apache access log line"); the optional `detail`
+/// says what was wrong with this record ("no closing quote after the request
+/// at byte 57") and appears with the first few failed ids.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    reason: Cow<'static, str>,
+    detail: Option<String>,
+}
+
+impl Failure {
+    /// A failure with a fixed reason.
+    ///
+    /// ```
+    /// use firehose_transform::Failure;
+    /// let failure = Failure::new("not a JSON object").with_detail("line 1 column 3: expected `:`");
+    /// assert_eq!(failure.to_string(), "not a JSON object: line 1 column 3: expected `:`");
+    /// ```
+    pub fn new(reason: impl Into<Cow<'static, str>>) -> Self {
+        Failure {
+            reason: reason.into(),
+            detail: None,
+        }
+    }
+
+    /// Adds what went wrong with this particular record.
+    pub fn with_detail(mut self, detail: impl fmt::Display) -> Self {
+        self.detail = Some(detail.to_string());
+        self
+    }
+
+    /// The fixed phrase failures are grouped by.
+    pub fn reason(&self) -> &str {
+        &self.reason
+    }
+
+    /// This record's specifics, if any.
+    pub fn detail(&self) -> Option<&str> {
+        self.detail.as_deref()
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.detail {
+            Some(detail) => write!(f, "{}: {detail}", self.reason),
+            None => f.write_str(&self.reason),
+        }
+    }
+}
+
+impl std::error::Error for Failure {}
+
+/// Per-invocation state the stages may use: counters that appear in the
+/// invocation summary and metrics.
+///
+/// ```
+/// use firehose_transform::Context;
+/// let mut cx = Context::default();
+/// cx.count("geoip.private_address");
+/// cx.count("geoip.private_address");
+/// assert_eq!(cx.counters()["geoip.private_address"], 2);
+/// ```
+#[derive(Debug, Default, Clone)]
+pub struct Context {
+    counters: BTreeMap<&'static str, u64>,
+}
+
+impl Context {
+    /// Adds one to the counter `name` (created at zero).
+    pub fn count(&mut self, name: &'static str) {
+        self.add(name, 1);
+    }
+
+    /// Adds `n` to the counter `name`.
+    pub fn add(&mut self, name: &'static str, n: u64) {
+        *self.counters.entry(name).or_insert(0) += n;
+    }
+
+    /// Every counter touched in this invocation, by name.
+    pub fn counters(&self) -> &BTreeMap<&'static str, u64> {
+        &self.counters
+    }
+}
+
+/// Where [`Transform::convert`] writes a record's output.
+///
+/// The bytes written become the record's `data` (the engine base64-encodes
+/// them); one input may produce several lines, all under its own record id.
+/// Partition keys set here go to `metadata.partitionKeys` for dynamic
+/// partitioning.
+#[derive(Debug, Default)]
+pub struct Output {
+    data: Vec<u8>,
+    partition_keys: Vec<(String, String)>,
+}
+
+impl Output {
+    /// Appends bytes to the record's output.
+    pub fn write(&mut self, bytes: &[u8]) {
+        self.data.extend_from_slice(bytes);
+    }
+
+    /// The output buffer itself, for writers that append to a `Vec<u8>`
+    /// (such as [`ObjectWriter`](crate::formats::json::ObjectWriter)).
+    pub fn buffer(&mut self) -> &mut Vec<u8> {
+        &mut self.data
+    }
+
+    /// Sets a partition key for `!{partitionKeyFromLambda:key}` (replacing an
+    /// earlier value of the same key).
+    ///
+    /// ```
+    /// use firehose_transform::Output;
+    /// let mut out = Output::default();
+    /// out.partition_key("year", "2026");
+    /// out.partition_key("year", "2027");
+    /// assert_eq!(out.partition_keys(), &[("year".to_string(), "2027".to_string())]);
+    /// ```
+    pub fn partition_key(&mut self, key: impl Into<String>, value: impl Into<String>) {
+        let key = key.into();
+        let value = value.into();
+        match self.partition_keys.iter_mut().find(|(k, _)| *k == key) {
+            Some(slot) => slot.1 = value,
+            None => self.partition_keys.push((key, value)),
+        }
+    }
+
+    /// The bytes written so far.
+    pub fn data(&self) -> &[u8] {
+        &self.data
+    }
+
+    /// The partition keys set so far, in the order first set.
+    pub fn partition_keys(&self) -> &[(String, String)] {
+        &self.partition_keys
+    }
+
+    /// Empties the output for the next record, keeping its allocation.
+    pub(crate) fn clear(&mut self) {
+        self.data.clear();
+        self.partition_keys.clear();
+    }
+}
+
+impl std::io::Write for Output {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.data.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A Firehose data transformation, one record at a time.
+///
+/// `Item<'a>` is what [`parse`](Transform::parse) makes of a record and the
+/// stages pass along; it may borrow from the record's bytes (`&'a str` fields),
+/// so parsing need not copy. Methods take `&self`: configuration is built once
+/// per execution environment and shared by every record.
+///
+/// A panic in any method fails that record alone (`ProcessingFailed`, reason
+/// "transform panicked"), but a `Failure` with a reason says more.
+///
+/// ```
+/// use firehose_transform::{Context, Failure, Output, Record, Transform};
+///
+/// /// Upper-cases each record, dropping blank ones.
+/// struct Shout;
+///
+/// impl Transform for Shout {
+///     type Item<'a> = &'a str;
+///
+///     fn parse<'a>(&self, record: &Record<'a>, _cx: &mut Context) -> Result<&'a str, Failure> {
+///         record.text()
+///     }
+///
+///     fn filter(&self, line: &&str, _cx: &mut Context) -> bool {
+///         !line.trim().is_empty()
+///     }
+///
+///     fn convert(&self, line: &str, out: &mut Output) -> Result<(), Failure> {
+///         out.write(line.to_uppercase().as_bytes());
+///         out.write(b"\n");
+///         Ok(())
+///     }
+/// }
+///
+/// let processed = firehose_transform::testing::run(&Shout, &["hello", "  "]);
+/// assert_eq!(processed.text(0), "HELLO\n");
+/// assert!(processed.is_dropped(1));
+/// ```
+pub trait Transform: Send + Sync + 'static {
+    /// A record after parsing, passed through the stages.
+    type Item<'a>;
+
+    /// Turns the record into an item; an error fails the record.
+    fn parse<'a>(&self, record: &Record<'a>, cx: &mut Context) -> Result<Self::Item<'a>, Failure>;
+
+    /// Stage 1, filter: `true` keeps the item, `false` drops the record
+    /// (`Dropped`). Keeps everything unless overridden.
+    fn filter(&self, item: &Self::Item<'_>, cx: &mut Context) -> bool {
+        let _ = (item, cx);
+        true
+    }
+
+    /// Stage 2, enrich: adds to the item (GeoIP fields, ...). An error fails the
+    /// record; data that is merely missing should leave the item as it is and,
+    /// if worth knowing, be [counted](Context::count). Does nothing unless
+    /// overridden.
+    fn enrich(&self, item: &mut Self::Item<'_>, cx: &mut Context) -> Result<(), Failure> {
+        let _ = (item, cx);
+        Ok(())
+    }
+
+    /// Stage 3, convert: writes the item in the output format.
+    fn convert(&self, item: Self::Item<'_>, out: &mut Output) -> Result<(), Failure>;
+}
