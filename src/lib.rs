@@ -1,5 +1,6 @@
 //! firehose-transform (crate docs written with the core).
 
+pub mod blueprints;
 pub mod config;
 pub mod enrich;
 pub mod event;

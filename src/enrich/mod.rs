@@ -1,1 +1,2 @@
 //! Enrichers: add fields to a record (GeoIP, ...). No Firehose in them.
+pub mod geoip;

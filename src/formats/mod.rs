@@ -6,3 +6,5 @@
 pub mod csv;
 pub mod json;
 pub mod timestamp;
+pub mod apache;
+pub mod syslog;
