@@ -6,3 +6,8 @@ pub mod apache;
 pub mod geoip;
 pub mod process_record;
 pub mod syslog;
+
+/// The setting every converting blueprint shares: whether each output record
+/// ends with a newline (`true`/`false`). S3 and Athena need a delimiter between
+/// records, since Firehose concatenates them as they are.
+pub const APPEND_NEWLINE: &str = "APPEND_NEWLINE";
