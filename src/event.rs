@@ -405,6 +405,34 @@ fn number_or_string<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option
     })
 }
 
+/// From `aws_lambda_events`' event type, for code that already holds one. It
+/// has no MSK fields, so an MSK event should be parsed with
+/// [`Event::from_slice`] instead.
+///
+/// ```
+/// use aws_lambda_events::event::firehose::KinesisFirehoseEvent;
+/// use firehose_transform::Event;
+///
+/// let json = r#"{"invocationId":"i","records":[{"recordId":"r","approximateArrivalTimestamp":1495072949453,"data":"aGk="}]}"#;
+/// let theirs: KinesisFirehoseEvent = serde_json::from_str(json).unwrap();
+/// let ours = Event::try_from(&theirs).unwrap();
+/// assert_eq!(ours.records[0].payload(), Some("aGk="));
+/// ```
+impl TryFrom<&aws_lambda_events::event::firehose::KinesisFirehoseEvent> for Event<'static> {
+    type Error = EventError;
+
+    fn try_from(
+        event: &aws_lambda_events::event::firehose::KinesisFirehoseEvent,
+    ) -> Result<Self, EventError> {
+        // Their timestamps are chrono values and their data decoded bytes; their
+        // own serialization writes exactly the wire form this type reads.
+        let json = serde_json::to_vec(event).map_err(|error| EventError {
+            message: error.to_string(),
+        })?;
+        Event::from_slice(&json).map(Event::into_owned)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -481,33 +509,5 @@ mod tests {
         let event = Event::from_slice(json).unwrap().into_owned();
         let again = serde_json::to_vec(&event).unwrap();
         assert_eq!(Event::from_slice(&again).unwrap(), event);
-    }
-}
-
-/// From `aws_lambda_events`' event type, for code that already holds one. It
-/// has no MSK fields, so an MSK event should be parsed with
-/// [`Event::from_slice`] instead.
-///
-/// ```
-/// use aws_lambda_events::event::firehose::KinesisFirehoseEvent;
-/// use firehose_transform::Event;
-///
-/// let json = r#"{"invocationId":"i","records":[{"recordId":"r","approximateArrivalTimestamp":1495072949453,"data":"aGk="}]}"#;
-/// let theirs: KinesisFirehoseEvent = serde_json::from_str(json).unwrap();
-/// let ours = Event::try_from(&theirs).unwrap();
-/// assert_eq!(ours.records[0].payload(), Some("aGk="));
-/// ```
-impl TryFrom<&aws_lambda_events::event::firehose::KinesisFirehoseEvent> for Event<'static> {
-    type Error = EventError;
-
-    fn try_from(
-        event: &aws_lambda_events::event::firehose::KinesisFirehoseEvent,
-    ) -> Result<Self, EventError> {
-        // Their timestamps are chrono values and their data decoded bytes; their
-        // own serialization writes exactly the wire form this type reads.
-        let json = serde_json::to_vec(event).map_err(|error| EventError {
-            message: error.to_string(),
-        })?;
-        Event::from_slice(&json).map(Event::into_owned)
     }
 }

@@ -352,6 +352,48 @@ impl WireResponseRecord {
     }
 }
 
+/// Into `aws_lambda_events`' response type, for code that returns that type.
+///
+/// ```
+/// use aws_lambda_events::event::firehose::KinesisFirehoseResponse;
+/// use firehose_transform::response::{RecordResult, Response};
+///
+/// let mut response = Response::new(false);
+/// response.push_ok("r1", b"hi", &[("day".to_string(), "01".to_string())]);
+/// response.push_encoded("r2", RecordResult::Dropped, None, &[]);
+/// let theirs = KinesisFirehoseResponse::from(&response);
+/// assert_eq!(theirs.records[0].data.0, b"hi");
+/// assert_eq!(theirs.records[0].metadata.partition_keys["day"], "01");
+/// assert_eq!(theirs.records[1].result.as_deref(), Some("Dropped"));
+/// ```
+impl From<&Response> for aws_lambda_events::event::firehose::KinesisFirehoseResponse {
+    fn from(response: &Response) -> Self {
+        use aws_lambda_events::encodings::Base64Data;
+        use aws_lambda_events::event::firehose::{
+            KinesisFirehoseResponse, KinesisFirehoseResponseRecord,
+        };
+
+        let mut theirs = KinesisFirehoseResponse::default();
+        theirs.records = response
+            .records()
+            .map(|record| {
+                let mut out = KinesisFirehoseResponseRecord::default();
+                out.record_id = Some(record.record_id.to_string());
+                out.result = Some(record.result.as_str().to_string());
+                // `Base64Data` is non-exhaustive: fill a default one.
+                let mut data = Base64Data::default();
+                if let Some(b64) = record.data {
+                    data.0 = codec::decode(b64).expect("a response holds the base64 it encoded");
+                }
+                out.data = data;
+                out.metadata.partition_keys = record.partition_keys.iter().cloned().collect();
+                out
+            })
+            .collect();
+        theirs
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -441,47 +483,5 @@ mod tests {
             String::from_utf8(response.to_json()).unwrap(),
             r#"{"records":[{"recordId":"a","result":"Ok","data":""}]}"#
         );
-    }
-}
-
-/// Into `aws_lambda_events`' response type, for code that returns that type.
-///
-/// ```
-/// use aws_lambda_events::event::firehose::KinesisFirehoseResponse;
-/// use firehose_transform::response::{RecordResult, Response};
-///
-/// let mut response = Response::new(false);
-/// response.push_ok("r1", b"hi", &[("day".to_string(), "01".to_string())]);
-/// response.push_encoded("r2", RecordResult::Dropped, None, &[]);
-/// let theirs = KinesisFirehoseResponse::from(&response);
-/// assert_eq!(theirs.records[0].data.0, b"hi");
-/// assert_eq!(theirs.records[0].metadata.partition_keys["day"], "01");
-/// assert_eq!(theirs.records[1].result.as_deref(), Some("Dropped"));
-/// ```
-impl From<&Response> for aws_lambda_events::event::firehose::KinesisFirehoseResponse {
-    fn from(response: &Response) -> Self {
-        use aws_lambda_events::encodings::Base64Data;
-        use aws_lambda_events::event::firehose::{
-            KinesisFirehoseResponse, KinesisFirehoseResponseRecord,
-        };
-
-        let mut theirs = KinesisFirehoseResponse::default();
-        theirs.records = response
-            .records()
-            .map(|record| {
-                let mut out = KinesisFirehoseResponseRecord::default();
-                out.record_id = Some(record.record_id.to_string());
-                out.result = Some(record.result.as_str().to_string());
-                // `Base64Data` is non-exhaustive: fill a default one.
-                let mut data = Base64Data::default();
-                if let Some(b64) = record.data {
-                    data.0 = codec::decode(b64).expect("a response holds the base64 it encoded");
-                }
-                out.data = data;
-                out.metadata.partition_keys = record.partition_keys.iter().cloned().collect();
-                out
-            })
-            .collect();
-        theirs
     }
 }
