@@ -52,6 +52,7 @@ use std::time::{Duration, Instant};
 use crate::codec;
 use crate::config::{ConfigError, Settings};
 use crate::event::{Event, EventError, SourceKind};
+use crate::formats::json::quoted_len;
 use crate::response::{RecordResult, Response};
 use crate::telemetry::Summary;
 use crate::transform::{Context, Failure, Output, Record, Transform};
@@ -215,11 +216,20 @@ pub(crate) fn process_event<T: Transform>(
 
     // Room for every record to come back ProcessingFailed; what is left
     // (`slack`) pays for the records whose real entry is larger.
+    // Each id is measured once, here, and reused below.
+    let quoted_ids: Vec<usize> = records.iter().map(|r| quoted_len(&r.record_id)).collect();
+    let failed_len = |response: &Response, index: usize| {
+        response.entry_len_quoted(
+            quoted_ids[index],
+            RecordResult::ProcessingFailed,
+            None,
+            &[],
+            index == 0,
+        )
+    };
     let floor = response.serialized_len()
-        + records
-            .iter()
-            .enumerate()
-            .map(|(i, r)| response.failed_entry_len(&r.record_id, i == 0))
+        + (0..records.len())
+            .map(|i| failed_len(&response, i))
             .sum::<usize>();
     let mut slack = config.response_budget as i64 - floor as i64;
 
@@ -260,12 +270,15 @@ pub(crate) fn process_event<T: Transform>(
             }
         };
 
-        let failed_len = response.failed_entry_len(id, first) as i64;
+        let quoted_id = quoted_ids[index];
+        let failed_len = failed_len(&response, index) as i64;
         let failure = match outcome {
             Outcome::Dropped => {
-                slack -= response.entry_len(id, RecordResult::Dropped, None, &[], first) as i64
-                    - failed_len;
-                response.push_encoded(id, RecordResult::Dropped, None, &[]);
+                slack -=
+                    response.entry_len_quoted(quoted_id, RecordResult::Dropped, None, &[], first)
+                        as i64
+                        - failed_len;
+                response.push_encoded_quoted(id, quoted_id, RecordResult::Dropped, None, &[]);
                 summary.dropped += 1;
                 None
             }
@@ -273,8 +286,13 @@ pub(crate) fn process_event<T: Transform>(
                 let output = out.data();
                 let keys = out.partition_keys();
                 let data_len = codec::encoded_len(output.len());
-                let cost = response.entry_len(id, RecordResult::Ok, Some(data_len), keys, first)
-                    as i64
+                let cost = response.entry_len_quoted(
+                    quoted_id,
+                    RecordResult::Ok,
+                    Some(data_len),
+                    keys,
+                    first,
+                ) as i64
                     - failed_len;
                 if cost <= slack {
                     slack -= cost;
@@ -284,9 +302,15 @@ pub(crate) fn process_event<T: Transform>(
                         Some(payload)
                             if output == decoded.as_slice() && payload.len() == data_len =>
                         {
-                            response.push_encoded(id, RecordResult::Ok, Some(payload), keys)
+                            response.push_encoded_quoted(
+                                id,
+                                quoted_id,
+                                RecordResult::Ok,
+                                Some(payload),
+                                keys,
+                            )
                         }
-                        _ => response.push_ok(id, output, keys),
+                        _ => response.push_ok_quoted(id, quoted_id, output, keys),
                     }
                     summary.ok += 1;
                     summary.data_bytes_out += output.len() as u64;
@@ -303,7 +327,7 @@ pub(crate) fn process_event<T: Transform>(
             Outcome::Failed(failure) => Some(failure),
         };
         if let Some(failure) = failure {
-            response.push_encoded(id, RecordResult::ProcessingFailed, None, &[]);
+            response.push_encoded_quoted(id, quoted_id, RecordResult::ProcessingFailed, None, &[]);
             summary.record_failure(id, &failure);
             failures.push(RecordFailure { index, failure });
         }

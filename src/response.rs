@@ -157,9 +157,28 @@ impl Response {
         partition_keys: &[(String, String)],
         first: bool,
     ) -> usize {
+        self.entry_len_quoted(
+            quoted_len(record_id),
+            result,
+            data_len,
+            partition_keys,
+            first,
+        )
+    }
+
+    /// [`entry_len`](Response::entry_len) with the id's quoted length already
+    /// known (the engine measures each id once).
+    pub(crate) fn entry_len_quoted(
+        &self,
+        quoted_id_len: usize,
+        result: RecordResult,
+        data_len: Option<usize>,
+        partition_keys: &[(String, String)],
+        first: bool,
+    ) -> usize {
         let mut len = usize::from(!first)
             + r#"{"recordId":"#.len()
-            + quoted_len(record_id)
+            + quoted_id_len
             + r#","result":""#.len()
             + result.as_str().len()
             + r#""}"#.len();
@@ -191,23 +210,65 @@ impl Response {
         data: Option<&str>,
         partition_keys: &[(String, String)],
     ) {
-        let data = data.filter(|_| result == RecordResult::Ok);
-        self.data.push_str(data.unwrap_or(""));
-        self.finish_entry(record_id, result, data.map(str::len), partition_keys);
+        self.push_encoded_quoted(
+            record_id,
+            quoted_len(record_id),
+            result,
+            data,
+            partition_keys,
+        );
     }
 
     /// Appends an `Ok` record, base64-encoding `output` straight into the
     /// response's buffer.
     pub fn push_ok(&mut self, record_id: &str, output: &[u8], partition_keys: &[(String, String)]) {
+        self.push_ok_quoted(record_id, quoted_len(record_id), output, partition_keys);
+    }
+
+    /// [`push_encoded`](Response::push_encoded) with the id's quoted length known.
+    pub(crate) fn push_encoded_quoted(
+        &mut self,
+        record_id: &str,
+        quoted_id_len: usize,
+        result: RecordResult,
+        data: Option<&str>,
+        partition_keys: &[(String, String)],
+    ) {
+        let data = data.filter(|_| result == RecordResult::Ok);
+        self.data.push_str(data.unwrap_or(""));
+        self.finish_entry(
+            record_id,
+            quoted_id_len,
+            result,
+            data.map(str::len),
+            partition_keys,
+        );
+    }
+
+    /// [`push_ok`](Response::push_ok) with the id's quoted length known.
+    pub(crate) fn push_ok_quoted(
+        &mut self,
+        record_id: &str,
+        quoted_id_len: usize,
+        output: &[u8],
+        partition_keys: &[(String, String)],
+    ) {
         let before = self.data.len();
         codec::encode_append(output, &mut self.data);
         let data_len = self.data.len() - before;
-        self.finish_entry(record_id, RecordResult::Ok, Some(data_len), partition_keys);
+        self.finish_entry(
+            record_id,
+            quoted_id_len,
+            RecordResult::Ok,
+            Some(data_len),
+            partition_keys,
+        );
     }
 
     fn finish_entry(
         &mut self,
         record_id: &str,
+        quoted_id_len: usize,
         result: RecordResult,
         data_len: Option<usize>,
         partition_keys: &[(String, String)],
@@ -217,8 +278,8 @@ impl Response {
         } else {
             &[]
         };
-        self.serialized_len += self.entry_len(
-            record_id,
+        self.serialized_len += self.entry_len_quoted(
+            quoted_id_len,
             result,
             data_len,
             partition_keys,

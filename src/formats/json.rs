@@ -87,6 +87,14 @@ pub fn write_str_contents(out: &mut Vec<u8>, s: &str) {
 /// assert_eq!(quoted_len("\u{1}"), 8);
 /// ```
 pub fn quoted_len(s: &str) -> usize {
+    // Fast path: ids and keys rarely need escaping. This branch-free scan
+    // vectorizes; the table walk below does not.
+    let plain = !s.bytes().fold(false, |special, b| {
+        special | (b < 0x20) | (b == b'"') | (b == b'\\')
+    });
+    if plain {
+        return s.len() + 2;
+    }
     2 + s
         .bytes()
         .map(|byte| match ESCAPE[byte as usize] {
