@@ -128,9 +128,7 @@ impl Guard {
             thread::sleep(Duration::from_millis(20));
         }
     }
-}
 
-impl Guard {
     /// Kills the process and its group and reaps it; a no-op once it has exited.
     fn kill(&mut self) {
         if self.child.try_wait().is_ok_and(|status| status.is_none()) {
@@ -939,6 +937,11 @@ fn each_source_comes_back_transformed_with_every_record_once_under_the_lambda_ru
     );
 }
 
+/// A Firehose event but for its records.
+const NO_RECORDS: &[u8] = br#"{"invocationId": "no-records",
+ "deliveryStreamArn": "arn:aws:firehose:us-east-1:123456789012:deliverystream/example",
+ "region": "us-east-1"}"#;
+
 #[test]
 fn malformed_events_fail_the_invocation_with_a_clear_error_and_the_function_keeps_serving() {
     // Default (text) log format here: the EMF line must stand alone anyway.
@@ -971,7 +974,7 @@ fn malformed_events_fail_the_invocation_with_a_clear_error_and_the_function_keep
     );
     harness.assert_function_running();
 
-    let reply = harness.post(br#"{"invocationId":"no-records","deliveryStreamArn":"arn:aws:firehose:us-east-1:123456789012:deliverystream/example","region":"us-east-1"}"#);
+    let reply = harness.post(NO_RECORDS);
     assert_eq!(
         reply.status,
         500,
@@ -1012,8 +1015,9 @@ fn malformed_events_fail_the_invocation_with_a_clear_error_and_the_function_keep
             .map(str::to_string)
     });
     assert!(
-        summary.contains(&format!("records={}", expected.len()))
-            && summary.contains(&format!("ok={}", expected.len())),
+        summary.contains(&format!(" records={} ", expected.len()))
+            && summary.contains(&format!(" ok={} ", expected.len()))
+            && summary.contains(" failed=0 "),
         "text summary counts: {summary}"
     );
     let emf = harness.wait_for_output("the EMF line", |out| emf_lines(out).into_iter().next());
