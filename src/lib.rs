@@ -80,6 +80,7 @@
 //! function needs no other dependency.
 
 pub mod blueprints;
+mod codec;
 pub mod config;
 pub mod engine;
 pub mod enrich;
