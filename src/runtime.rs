@@ -24,7 +24,7 @@ use std::ffi::OsString;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
 use std::process::ExitCode;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Instant, SystemTime};
 
 use lambda_runtime::{service_fn, tracing, Diagnostic, LambdaEvent};
 use serde_json::value::RawValue;
@@ -190,12 +190,17 @@ fn serve_lambda<T: Transform>(
     };
     let handler = service_fn(|request: LambdaEvent<Box<RawValue>>| async move {
         // Lambda's deadline is wall-clock; the engine counts on a monotonic clock.
-        let remaining = request
+        // A deadline already past when the event arrives never comes from
+        // Lambda (its timeout is at least 1 s); emulators send placeholders
+        // (`cargo lambda watch` sends 600000 ms, 1970-01-01T00:10:00Z).
+        // Treat it as unknown rather than failing every record.
+        let deadline = request
             .context
             .deadline()
             .duration_since(SystemTime::now())
-            .unwrap_or(Duration::ZERO);
-        let deadline = Instant::now() + remaining;
+            .ok()
+            .filter(|remaining| !remaining.is_zero())
+            .map(|remaining| Instant::now() + remaining);
         let json = request.payload.get().as_bytes();
         let event = Event::from_slice(json).map_err(|error| {
             tracing::error!(%error, "invocation failed");
@@ -204,7 +209,7 @@ fn serve_lambda<T: Transform>(
                 error_message: error.to_string(),
             }
         })?;
-        let invocation = engine.process(&event, Some(deadline));
+        let invocation = engine.process(&event, deadline);
         log_invocation(&invocation.summary, metrics, &invocation.failures, &event);
         // lambda_runtime serializes what the handler returns; a RawValue is
         // copied verbatim, so the bytes sent are the ones the engine counted.
