@@ -942,6 +942,23 @@ const NO_RECORDS: &[u8] = br#"{"invocationId": "no-records",
  "deliveryStreamArn": "arn:aws:firehose:us-east-1:123456789012:deliverystream/example",
  "region": "us-east-1"}"#;
 
+/// Checks that an invocation failed (HTTP 500 from the emulator) and returns
+/// its error body and message.
+fn invocation_error(reply: HttpReply, what: &str) -> (serde_json::Value, String) {
+    assert_eq!(
+        reply.status,
+        500,
+        "{what}: the invocation errs: {}",
+        String::from_utf8_lossy(&reply.body)
+    );
+    let error = reply.json();
+    let message = error["errorMessage"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{what}: no errorMessage: {error}"))
+        .to_string();
+    (error, message)
+}
+
 #[test]
 fn malformed_events_fail_the_invocation_with_a_clear_error_and_the_function_keeps_serving() {
     // Default (text) log format here: the EMF line must stand alone anyway.
@@ -950,17 +967,7 @@ fn malformed_events_fail_the_invocation_with_a_clear_error_and_the_function_keep
     };
     let started = Instant::now();
 
-    let reply = harness.post(b"this is not JSON");
-    assert_eq!(
-        reply.status,
-        500,
-        "not JSON: the invocation errs: {}",
-        String::from_utf8_lossy(&reply.body)
-    );
-    let error = reply.json();
-    let message = error["errorMessage"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no errorMessage: {error}"));
+    let (error, message) = invocation_error(harness.post(b"this is not JSON"), "not JSON");
     assert!(
         error["errorType"].is_string(),
         "not JSON: errorType: {error}"
@@ -974,17 +981,7 @@ fn malformed_events_fail_the_invocation_with_a_clear_error_and_the_function_keep
     );
     harness.assert_function_running();
 
-    let reply = harness.post(NO_RECORDS);
-    assert_eq!(
-        reply.status,
-        500,
-        "no records: the invocation errs: {}",
-        String::from_utf8_lossy(&reply.body)
-    );
-    let error = reply.json();
-    let message = error["errorMessage"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no errorMessage: {error}"));
+    let (error, message) = invocation_error(harness.post(NO_RECORDS), "no records");
     assert!(
         message.contains("malformed Firehose event") && message.contains("`records`"),
         "no records: the message names the missing field: {message}"

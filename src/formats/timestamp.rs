@@ -132,8 +132,29 @@ impl DateTime {
     /// The same instant expressed at another UTC offset.
     pub fn with_offset(&self, offset_minutes: i16) -> DateTime {
         // A leap second (:60) has no Unix time of its own; keep it as written.
-        let second = self.second.min(59);
-        let local = DateTime { second, ..*self }.unix_seconds() + i64::from(offset_minutes) * 60;
+        let leap = self.second.saturating_sub(59);
+        let unix = DateTime {
+            second: self.second - leap,
+            ..*self
+        }
+        .unix_seconds();
+        let mut shifted = DateTime::from_local_seconds(
+            unix + i64::from(offset_minutes) * 60,
+            self.nanos,
+            offset_minutes,
+        );
+        shifted.second += leap;
+        shifted
+    }
+
+    /// The instant at `unix_millis` milliseconds since the epoch, in UTC.
+    pub fn from_unix_millis(unix_millis: i64) -> DateTime {
+        let nanos = (unix_millis.rem_euclid(1000) * 1_000_000) as u32;
+        DateTime::from_local_seconds(unix_millis.div_euclid(1000), nanos, 0)
+    }
+
+    /// The civil time `local` seconds after 1970-01-01T00:00:00 at the given offset.
+    fn from_local_seconds(local: i64, nanos: u32, offset_minutes: i16) -> DateTime {
         let (year, month, day) = civil_from_days(local.div_euclid(86_400));
         let in_day = local.rem_euclid(86_400);
         DateTime {
@@ -142,41 +163,9 @@ impl DateTime {
             day,
             hour: (in_day / 3600) as u8,
             minute: (in_day % 3600 / 60) as u8,
-            second: (in_day % 60) as u8 + (self.second - second),
-            nanos: self.nanos,
-            offset_minutes,
-        }
-    }
-
-    /// The instant at `unix_millis` milliseconds since the epoch, in UTC.
-    pub fn from_unix_millis(unix_millis: i64) -> DateTime {
-        let seconds = unix_millis.div_euclid(1000);
-        let nanos = (unix_millis.rem_euclid(1000) * 1_000_000) as u32;
-        DateTime {
-            year: 1970,
-            month: 1,
-            day: 1,
-            hour: 0,
-            minute: 0,
-            second: 0,
-            nanos,
-            offset_minutes: 0,
-        }
-        .plus_seconds(seconds)
-    }
-
-    fn plus_seconds(&self, seconds: i64) -> DateTime {
-        let total = self.unix_seconds() + seconds + i64::from(self.offset_minutes) * 60;
-        let (year, month, day) = civil_from_days(total.div_euclid(86_400));
-        let in_day = total.rem_euclid(86_400);
-        DateTime {
-            year,
-            month,
-            day,
-            hour: (in_day / 3600) as u8,
-            minute: (in_day % 3600 / 60) as u8,
             second: (in_day % 60) as u8,
-            ..*self
+            nanos,
+            offset_minutes,
         }
     }
 
