@@ -51,9 +51,22 @@ pub fn write_str(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
 }
 
+/// Whether any byte of `bytes` needs escaping. Branch-free, so it vectorizes:
+/// most strings need no escaping, and for them this scan plus a copy is all
+/// the work.
+fn needs_escape(bytes: &[u8]) -> bool {
+    bytes
+        .iter()
+        .fold(false, |special, &b| special | (b < 0x20) | (b == b'"') | (b == b'\\'))
+}
+
 /// Appends the escaped contents of `s`, without the surrounding quotes.
 pub fn write_str_contents(out: &mut Vec<u8>, s: &str) {
     let bytes = s.as_bytes();
+    if !needs_escape(bytes) {
+        out.extend_from_slice(bytes);
+        return;
+    }
     let mut start = 0;
     for (i, &byte) in bytes.iter().enumerate() {
         let escape = ESCAPE[byte as usize];
