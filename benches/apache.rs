@@ -1,11 +1,16 @@
-//! Apache access log parsing and conversion, per line, over the 10,000-line
-//! fixture (real combined-format lines from elastic/examples).
+//! Apache access log parsing and conversion over the 10,000-line fixture (real
+//! combined-format lines from elastic/examples): the parser and writers per
+//! line, then the blueprints through the engine with the whole fixture as one
+//! event (base64 in and out, response accounting included).
 //!
-//! Run with `cargo bench --bench apache`; criterion reports the median time per
-//! iteration and, through `Throughput::Elements`, lines per second.
+//! Run with `cargo bench --bench apache`; criterion reports the time per
+//! iteration (10,000 lines) and, through `Throughput::Elements`, lines per second.
 
-use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use firehose_transform::blueprints::apache::{ApacheOptions, ApacheToCsv, ApacheToJson};
+use firehose_transform::engine::Engine;
 use firehose_transform::formats::apache;
+use firehose_transform::testing;
 use std::hint::black_box;
 
 const FIXTURE: &str = include_str!(concat!(
@@ -57,18 +62,32 @@ fn per_line(c: &mut Criterion) {
     });
 
     group.bench_function("parse_lossy (bytes)", |b| {
-        b.iter_batched(
-            || (),
-            |()| {
-                for line in &lines {
-                    black_box(apache::parse_lossy(black_box(line.as_bytes())).ok());
-                }
-            },
-            BatchSize::SmallInput,
-        )
+        b.iter(|| {
+            for line in &lines {
+                black_box(apache::parse_lossy(black_box(line.as_bytes())).ok());
+            }
+        })
     });
     group.finish();
 }
 
-criterion_group!(benches, per_line);
+fn through_the_engine(c: &mut Criterion) {
+    let event = testing::event_from_lines(lines());
+    let options = ApacheOptions::default();
+    let mut group = c.benchmark_group("apache engine, 10,000-line event");
+    group.throughput(Throughput::Elements(event.records.len() as u64));
+    group.sample_size(30);
+
+    let json = Engine::new(ApacheToJson { options });
+    group.bench_function("apachelog-to-json", |b| {
+        b.iter(|| black_box(json.process(black_box(&event), None)))
+    });
+    let csv = Engine::new(ApacheToCsv { options });
+    group.bench_function("apachelog-to-csv", |b| {
+        b.iter(|| black_box(csv.process(black_box(&event), None)))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, per_line, through_the_engine);
 criterion_main!(benches);

@@ -171,10 +171,8 @@ impl Transform for ApacheToJson {
 
     fn convert(&self, item: JsonItem<'_>, out: &mut Output) -> Result<(), Failure> {
         let buffer = out.buffer();
-        let mut obj = ObjectWriter::new(buffer);
-        apache::write_json_fields(&item.log, &mut obj);
-        // Left open: the added members and the closing brace follow.
-        drop(obj);
+        // The object is left open: the added members and the closing brace follow.
+        apache::write_json_fields(&item.log, &mut ObjectWriter::new(buffer));
         buffer.extend_from_slice(&item.extra);
         buffer.push(b'}');
         self.options.end_record(out);
