@@ -597,8 +597,14 @@ fn scan(line: &[u8]) -> Result<Spans, ParseError> {
     }
     let ts_start = s.pos + 1;
     let rest = b.get(ts_start..).unwrap_or_default();
-    let Some(ts_len) = rest.iter().position(|&c| c == b']') else {
-        return error(ErrorKind::CloseBracket, s.pos);
+    // `%t` is always 26 bytes; look further only for a malformed timestamp.
+    let ts_len = if rest.get(26) == Some(&b']') {
+        26
+    } else {
+        match rest.iter().position(|&c| c == b']') {
+            Some(len) => len,
+            None => return error(ErrorKind::CloseBracket, s.pos),
+        }
     };
     let ts = ts_start..ts_start + ts_len;
     let datetime = parse_timestamp(rest.get(..ts_len).unwrap_or_default(), ts_start)?;
@@ -736,61 +742,71 @@ fn parse_bytes(s: &mut Scanner<'_>) -> Result<u64, ParseError> {
 
 /// Parses `10/Oct/2000:13:55:36 -0700`; `base` is its offset in the line.
 fn parse_timestamp(t: &[u8], base: usize) -> Result<DateTime, ParseError> {
-    // The fixed layout, `d` for a digit and `M` for a month letter; the offset
-    // sign is checked apart.
-    const LAYOUT: &[u8; 26] = b"dd/MMM/dddd:dd:dd:dd +dddd";
-    for (i, &expected) in LAYOUT.iter().enumerate() {
-        let Some(&c) = t.get(i) else {
-            return error(ErrorKind::TimestampSyntax, base + i);
-        };
-        let ok = match expected {
-            b'd' => c.is_ascii_digit(),
-            b'M' => c.is_ascii_alphabetic(),
-            b'+' => c == b'+' || c == b'-',
-            other => c == other,
-        };
-        if !ok {
-            return error(ErrorKind::TimestampSyntax, base + i);
-        }
-    }
-    if t.len() != LAYOUT.len() {
-        return error(ErrorKind::TimestampSyntax, base + LAYOUT.len());
-    }
-    let num = |range: Range<usize>| {
-        t.get(range)
-            .unwrap_or_default()
-            .iter()
-            .fold(0u32, |n, &d| n * 10 + u32::from(d - b'0'))
+    // Checked all at once on the fixed layout; the byte-by-byte walk that
+    // finds where it went wrong runs only for a bad timestamp.
+    let Ok(t) = <&[u8; 26]>::try_from(t) else {
+        return timestamp_syntax_error(t, base);
     };
-    let month = std::str::from_utf8(t.get(3..6).unwrap_or_default())
+    let digit = |i: usize| t[i].wrapping_sub(b'0');
+    let digits_ok = TIMESTAMP_DIGITS.iter().all(|&i| digit(i) <= 9);
+    let separators_ok = t[2] == b'/'
+        && t[6] == b'/'
+        && t[11] == b':'
+        && t[14] == b':'
+        && t[17] == b':'
+        && t[20] == b' '
+        && matches!(t[21], b'+' | b'-');
+    if !(digits_ok && separators_ok) {
+        return timestamp_syntax_error(t, base);
+    }
+    let two = |i: usize| digit(i) * 10 + digit(i + 1);
+    let month = std::str::from_utf8(&t[3..6])
         .ok()
         .and_then(month_from_abbrev);
     let Some(month) = month else {
         return error(ErrorKind::Month, base + 3);
     };
-    let (offset_hours, offset_minutes) = (num(22..24), num(24..26));
+    let (offset_hours, offset_minutes) = (two(22), two(24));
     if offset_minutes >= 60 {
         return error(ErrorKind::InvalidDate, base + 21);
     }
-    let offset = (offset_hours * 60 + offset_minutes) as i16;
+    let offset = i16::from(offset_hours) * 60 + i16::from(offset_minutes);
     let datetime = DateTime {
-        year: num(7..11) as i32,
+        year: i32::from(two(7)) * 100 + i32::from(two(9)),
         month,
-        day: num(0..2) as u8,
-        hour: num(12..14) as u8,
-        minute: num(15..17) as u8,
-        second: num(18..20) as u8,
+        day: two(0),
+        hour: two(12),
+        minute: two(15),
+        second: two(18),
         nanos: 0,
-        offset_minutes: if t.get(21) == Some(&b'-') {
-            -offset
-        } else {
-            offset
-        },
+        offset_minutes: if t[21] == b'-' { -offset } else { offset },
     };
     if !datetime.is_valid() {
         return error(ErrorKind::InvalidDate, base);
     }
     Ok(datetime)
+}
+
+/// Where the digits are in `dd/MMM/dddd:dd:dd:dd +dddd`.
+const TIMESTAMP_DIGITS: [usize; 16] = [0, 1, 7, 8, 9, 10, 12, 13, 15, 16, 18, 19, 22, 23, 24, 25];
+
+/// The error for a timestamp not laid out like `10/Oct/2000:13:55:36 -0700`,
+/// at the first byte that deviates.
+fn timestamp_syntax_error(t: &[u8], base: usize) -> Result<DateTime, ParseError> {
+    // `d` for a digit, `M` for a month letter, `+` for the offset's sign.
+    const LAYOUT: &[u8; 26] = b"dd/MMM/dddd:dd:dd:dd +dddd";
+    for (i, &expected) in LAYOUT.iter().enumerate() {
+        let ok = t.get(i).is_some_and(|&c| match expected {
+            b'd' => c.is_ascii_digit(),
+            b'M' => c.is_ascii_alphabetic(),
+            b'+' => c == b'+' || c == b'-',
+            other => c == other,
+        });
+        if !ok {
+            return error(ErrorKind::TimestampSyntax, base + i);
+        }
+    }
+    error(ErrorKind::TimestampSyntax, base + LAYOUT.len())
 }
 
 /// Decodes the backslash escapes Apache and nginx write in log fields.
