@@ -49,10 +49,7 @@ use std::panic::{self, AssertUnwindSafe};
 use std::sync::Once;
 use std::time::{Duration, Instant};
 
-use base64::alphabet;
-use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
-use base64::Engine as _;
-
+use crate::codec;
 use crate::config::{ConfigError, Settings};
 use crate::event::{Event, EventError, SourceKind};
 use crate::response::{RecordResult, Response};
@@ -74,13 +71,6 @@ pub const DEADLINE: &str = "invocation deadline reached before processing";
 pub const DEFAULT_RESPONSE_BUDGET: usize = 6 * 1024 * 1024;
 /// Time kept back from the deadline to send the response.
 pub const DEFAULT_DEADLINE_MARGIN: Duration = Duration::from_millis(1000);
-
-/// Firehose sends standard base64 with padding; padding is accepted but not
-/// required, since hand-made test events often leave it out.
-const DECODER: GeneralPurpose = GeneralPurpose::new(
-    &alphabet::STANDARD,
-    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
-);
 
 /// The engine's settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -252,7 +242,7 @@ pub(crate) fn process_event<T: Transform>(
                 None => Outcome::Failed(Failure::new(NO_PAYLOAD)),
                 Some(payload) => {
                     decoded.clear();
-                    match DECODER.decode_vec(payload, &mut decoded) {
+                    match codec::decode_append(payload, &mut decoded) {
                         Err(error) => Outcome::Failed(Failure::new(NOT_BASE64).with_detail(error)),
                         Ok(()) => {
                             summary.data_bytes_in += decoded.len() as u64;
@@ -282,7 +272,7 @@ pub(crate) fn process_event<T: Transform>(
             Outcome::Kept => {
                 let output = out.data();
                 let keys = out.partition_keys();
-                let data_len = output.len().div_ceil(3) * 4;
+                let data_len = codec::encoded_len(output.len());
                 let cost = response.entry_len(id, RecordResult::Ok, Some(data_len), keys, first)
                     as i64
                     - failed_len;

@@ -80,6 +80,7 @@
 //! function needs no other dependency.
 
 pub mod blueprints;
+mod codec;
 pub mod config;
 pub mod engine;
 pub mod enrich;
@@ -99,3 +100,8 @@ pub use event::{
 pub use lambda_runtime::{self, tracing};
 pub use runtime::{run, run_with};
 pub use transform::{Context, Failure, Output, Record, Transform};
+
+/// The README's Rust examples, compiled and run as doctests so they cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

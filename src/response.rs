@@ -16,11 +16,10 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use base64::Engine as _;
-use serde::ser::{SerializeMap, SerializeSeq, Serializer};
 use serde::{Deserialize, Serialize};
 
-use crate::formats::json::quoted_len;
+use crate::codec;
+use crate::formats::json::{quoted_len, write_str};
 
 /// The outcome Firehose is told for one record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -201,7 +200,7 @@ impl Response {
     /// response's buffer.
     pub fn push_ok(&mut self, record_id: &str, output: &[u8], partition_keys: &[(String, String)]) {
         let before = self.data.len();
-        base64::engine::general_purpose::STANDARD.encode_string(output, &mut self.data);
+        codec::encode_append(output, &mut self.data);
         let data_len = self.data.len() - before;
         self.finish_entry(record_id, RecordResult::Ok, Some(data_len), partition_keys);
     }
@@ -252,7 +251,7 @@ impl Response {
         })
     }
 
-    /// The response as JSON bytes.
+    /// The response as JSON bytes (exactly [`serialized_len`](Response::serialized_len) of them).
     pub fn to_json(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(self.serialized_len);
         self.write_json(&mut out)
@@ -260,67 +259,53 @@ impl Response {
         out
     }
 
-    /// Writes the response's JSON to `writer` (use a buffered writer).
-    pub fn write_json<W: std::io::Write>(&self, writer: W) -> std::io::Result<()> {
-        serde_json::to_writer(writer, self).map_err(std::io::Error::other)
-    }
-}
-
-impl Serialize for Response {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        struct Records<'a>(&'a Response);
-        struct Record<'a>(ResponseRecordRef<'a>, &'static str);
-        struct Keys<'a>(&'a [(String, String)]);
-
-        impl Serialize for Records<'_> {
-            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                let mut seq = serializer.serialize_seq(Some(self.0.len()))?;
-                let key = self.0.data_key();
-                for record in self.0.records() {
-                    seq.serialize_element(&Record(record, key))?;
-                }
-                seq.end()
+    /// Writes the response's JSON to `writer` (give it a buffered writer).
+    ///
+    /// Written by hand rather than through serde: base64 never needs escaping,
+    /// so payloads are copied as they are instead of being scanned byte by
+    /// byte, and ids and keys are escaped by [`write_str`], which matches
+    /// serde_json byte for byte.
+    pub fn write_json<W: std::io::Write>(&self, mut writer: W) -> std::io::Result<()> {
+        let data_key: &[u8] = if self.kafka {
+            b",\"kafkaRecordValue\":\""
+        } else {
+            b",\"data\":\""
+        };
+        let mut scratch = Vec::with_capacity(256);
+        writer.write_all(b"{\"records\":[")?;
+        for (i, record) in self.records().enumerate() {
+            scratch.clear();
+            if i > 0 {
+                scratch.push(b',');
             }
-        }
-        impl Serialize for Record<'_> {
-            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                let record = &self.0;
-                let mut map = serializer.serialize_map(None)?;
-                map.serialize_entry("recordId", record.record_id)?;
-                map.serialize_entry("result", record.result.as_str())?;
-                if let Some(data) = record.data {
-                    map.serialize_entry(self.1, data)?;
-                }
-                if !record.partition_keys.is_empty() {
-                    struct Metadata<'a>(&'a [(String, String)]);
-                    impl Serialize for Metadata<'_> {
-                        fn serialize<S: Serializer>(
-                            &self,
-                            serializer: S,
-                        ) -> Result<S::Ok, S::Error> {
-                            let mut map = serializer.serialize_map(Some(1))?;
-                            map.serialize_entry("partitionKeys", &Keys(self.0))?;
-                            map.end()
-                        }
+            scratch.extend_from_slice(b"{\"recordId\":");
+            write_str(&mut scratch, record.record_id);
+            scratch.extend_from_slice(b",\"result\":\"");
+            scratch.extend_from_slice(record.result.as_str().as_bytes());
+            scratch.push(b'"');
+            if let Some(data) = record.data {
+                scratch.extend_from_slice(data_key);
+                writer.write_all(&scratch)?;
+                writer.write_all(data.as_bytes())?;
+                scratch.clear();
+                scratch.push(b'"');
+            }
+            if !record.partition_keys.is_empty() {
+                scratch.extend_from_slice(b",\"metadata\":{\"partitionKeys\":{");
+                for (j, (key, value)) in record.partition_keys.iter().enumerate() {
+                    if j > 0 {
+                        scratch.push(b',');
                     }
-                    map.serialize_entry("metadata", &Metadata(record.partition_keys))?;
+                    write_str(&mut scratch, key);
+                    scratch.push(b':');
+                    write_str(&mut scratch, value);
                 }
-                map.end()
+                scratch.extend_from_slice(b"}}");
             }
+            scratch.push(b'}');
+            writer.write_all(&scratch)?;
         }
-        impl Serialize for Keys<'_> {
-            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                let mut map = serializer.serialize_map(Some(self.0.len()))?;
-                for (key, value) in self.0 {
-                    map.serialize_entry(key, value)?;
-                }
-                map.end()
-            }
-        }
-
-        let mut map = serializer.serialize_map(Some(1))?;
-        map.serialize_entry("records", &Records(self))?;
-        map.end()
+        writer.write_all(b"]}")
     }
 }
 
@@ -364,6 +349,48 @@ impl WireResponseRecord {
     /// The base64 payload, whichever key carried it.
     pub fn payload(&self) -> Option<&str> {
         self.data.as_deref().or(self.kafka_record_value.as_deref())
+    }
+}
+
+/// Into `aws_lambda_events`' response type, for code that returns that type.
+///
+/// ```
+/// use aws_lambda_events::event::firehose::KinesisFirehoseResponse;
+/// use firehose_transform::response::{RecordResult, Response};
+///
+/// let mut response = Response::new(false);
+/// response.push_ok("r1", b"hi", &[("day".to_string(), "01".to_string())]);
+/// response.push_encoded("r2", RecordResult::Dropped, None, &[]);
+/// let theirs = KinesisFirehoseResponse::from(&response);
+/// assert_eq!(theirs.records[0].data.0, b"hi");
+/// assert_eq!(theirs.records[0].metadata.partition_keys["day"], "01");
+/// assert_eq!(theirs.records[1].result.as_deref(), Some("Dropped"));
+/// ```
+impl From<&Response> for aws_lambda_events::event::firehose::KinesisFirehoseResponse {
+    fn from(response: &Response) -> Self {
+        use aws_lambda_events::encodings::Base64Data;
+        use aws_lambda_events::event::firehose::{
+            KinesisFirehoseResponse, KinesisFirehoseResponseRecord,
+        };
+
+        let mut theirs = KinesisFirehoseResponse::default();
+        theirs.records = response
+            .records()
+            .map(|record| {
+                let mut out = KinesisFirehoseResponseRecord::default();
+                out.record_id = Some(record.record_id.to_string());
+                out.result = Some(record.result.as_str().to_string());
+                // `Base64Data` is non-exhaustive: fill a default one.
+                let mut data = Base64Data::default();
+                if let Some(b64) = record.data {
+                    data.0 = codec::decode(b64).expect("a response holds the base64 it encoded");
+                }
+                out.data = data;
+                out.metadata.partition_keys = record.partition_keys.iter().cloned().collect();
+                out
+            })
+            .collect();
+        theirs
     }
 }
 
@@ -426,7 +453,7 @@ mod tests {
                 prop_assert_eq!(wire.result, *result);
                 if *result == RecordResult::Ok {
                     let payload = if kafka { &wire.kafka_record_value } else { &wire.data };
-                    let decoded = base64::engine::general_purpose::STANDARD.decode(payload.as_deref().unwrap()).unwrap();
+                    let decoded = codec::decode(payload.as_deref().unwrap()).unwrap();
                     prop_assert_eq!(&decoded, data);
                     let expected: BTreeMap<_, _> = keys.iter().cloned().collect();
                     prop_assert_eq!(wire.metadata.as_ref().map(|m| m.partition_keys.clone()).unwrap_or_default(), expected);

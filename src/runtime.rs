@@ -26,14 +26,14 @@ use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
 use std::process::ExitCode;
 use std::time::{Duration, Instant, SystemTime};
 
-use base64::Engine as _;
 use lambda_runtime::{service_fn, tracing, Diagnostic, LambdaEvent};
 use serde_json::value::RawValue;
 
+use crate::codec;
 use crate::config::{ConfigError, Settings};
 use crate::engine::{Engine, EngineConfig, Invocation};
 use crate::event::{Event, EventRecord};
-use crate::response::{RecordResult, Response};
+use crate::response::RecordResult;
 use crate::telemetry::{now_ms, MetricsConfig, Summary};
 use crate::transform::Transform;
 
@@ -206,7 +206,11 @@ fn serve_lambda<T: Transform>(
         })?;
         let invocation = engine.process(&event, Some(deadline));
         log_invocation(&invocation.summary, metrics, &invocation.failures, &event);
-        Ok::<Response, Diagnostic>(invocation.response)
+        // lambda_runtime serializes what the handler returns; a RawValue is
+        // copied verbatim, so the bytes sent are the ones the engine counted.
+        let json =
+            String::from_utf8(invocation.response.to_json()).map_err(|error| internal(&error))?;
+        RawValue::from_string(json).map_err(|error| internal(&error))
     });
     match runtime.block_on(lambda_runtime::run(handler)) {
         Ok(()) => ExitCode::SUCCESS,
@@ -214,6 +218,15 @@ fn serve_lambda<T: Transform>(
             eprintln!("{program}: Lambda runtime error: {error}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// An error that is a bug in this crate, reported rather than panicking.
+fn internal(error: &dyn std::fmt::Display) -> Diagnostic {
+    tracing::error!(%error, "internal error building the response");
+    Diagnostic {
+        error_type: "InternalError".to_string(),
+        error_message: format!("firehose-transform built an invalid response: {error}"),
     }
 }
 
@@ -385,7 +398,6 @@ fn local_lines<T: Transform>(
     let mut line_number = 0usize;
     let mut line = Vec::new();
     let mut pending: Option<Vec<u8>> = None;
-    let base64 = base64::engine::general_purpose::STANDARD;
     loop {
         // One batch: lines until the next would pass the batch size (a line
         // longer than the batch goes alone), as Firehose fills its buffer.
@@ -420,7 +432,7 @@ fn local_lines<T: Transform>(
             event.records.push(EventRecord {
                 record_id: format!("line-{line_number}").into(),
                 approximate_arrival_timestamp: Some(arrival),
-                data: Some(base64.encode(&next).into()),
+                data: Some(codec::encode(&next).into()),
                 ..EventRecord::default()
             });
         }
@@ -452,7 +464,6 @@ fn emit(
         return out.write_all(b"\n");
     }
     let _ = event;
-    let base64 = base64::engine::general_purpose::STANDARD;
     let mut failures = invocation.failures.iter().peekable();
     let mut decoded = Vec::new();
     for (index, record) in invocation.response.records().enumerate() {
@@ -461,9 +472,7 @@ fn emit(
             RecordResult::Ok => {
                 decoded.clear();
                 if let Some(data) = record.data {
-                    base64
-                        .decode_vec(data, &mut decoded)
-                        .map_err(io::Error::other)?;
+                    codec::decode_append(data, &mut decoded).map_err(io::Error::other)?;
                 }
                 let text = String::from_utf8_lossy(&decoded);
                 // One line per record: the delimiter is implied, inner line

@@ -28,15 +28,12 @@ use std::borrow::Cow;
 use std::collections::HashSet;
 use std::path::Path;
 
-use base64::Engine as _;
-
+use crate::codec;
 use crate::engine::{process_event, EngineConfig, Invocation};
 use crate::event::{Event, EventRecord, KinesisRecordMetadata, MskRecordMetadata, SourceKind};
 use crate::response::{RecordResult, WireResponse};
 use crate::telemetry::Summary;
 use crate::transform::{Failure, Transform};
-
-const BASE64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 
 /// Builds an [`Event`] record by record.
 #[derive(Debug, Clone)]
@@ -91,7 +88,7 @@ impl EventBuilder {
 
     /// Adds a record holding these bytes.
     pub fn record(self, data: impl AsRef<[u8]>) -> Self {
-        let encoded = BASE64.encode(data);
+        let encoded = codec::encode(data.as_ref());
         self.raw_record(encoded)
     }
 
@@ -231,7 +228,7 @@ impl Processed {
                 result: record.result,
                 data: record
                     .data
-                    .map(|b64| BASE64.decode(b64).expect("the engine writes valid base64")),
+                    .map(|b64| codec::decode(b64).expect("the engine writes valid base64")),
                 base64: record.data.map(str::to_string),
                 partition_keys: record.partition_keys.to_vec(),
                 failure: failures.next_if(|f| f.index == index).map(|f| f.failure),
@@ -437,8 +434,7 @@ pub fn check_contract(
                 let data = right_key
                     .as_deref()
                     .ok_or_else(|| format!("Ok record {index} has no data"))?;
-                BASE64
-                    .decode(data)
+                codec::decode(data)
                     .map_err(|e| format!("record {index} data is not base64: {e}"))?;
             }
             _ if right_key.is_some() => {
