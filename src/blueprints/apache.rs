@@ -14,7 +14,7 @@
 //!
 //! - A record that is not an access log line is `ProcessingFailed` with the
 //!   reason `not an Apache access log line` and the parser's error as detail
-//!   (`expected `[` to open the timestamp at byte 17`).
+//!   (``expected `[` to open the timestamp at byte 17``).
 //! - A record that is not valid UTF-8 is **converted, not failed**: invalid
 //!   sequences in text fields become U+FFFD, and the counter
 //!   `apache.invalid_utf8` says how many records needed it. Apache itself escapes
