@@ -962,7 +962,13 @@ pub fn write_json_fields(log: &AccessLog<'_>, obj: &mut ObjectWriter<'_>) {
     obj.u64("bytes", log.bytes);
     obj.opt_str("verb", log.verb());
     obj.str("timezone", log.timezone());
-    write_json_timestamp(obj.key("@timestamp_utc"), &log.timestamp.to_utc());
+    // Many servers log in UTC already; the calendar round trip is then a no-op.
+    let utc = if log.timestamp.offset_minutes == 0 {
+        log.timestamp
+    } else {
+        log.timestamp.to_utc()
+    };
+    write_json_timestamp(obj.key("@timestamp_utc"), &utc);
     if log.format == Format::Combined {
         obj.str("referrer", log.referrer.as_deref().unwrap_or("-"));
         obj.str("agent", log.agent.as_deref().unwrap_or("-"));
