@@ -65,7 +65,9 @@
 //! - **end of line**: one trailing `\n`, `\r\n` or `\r` is ignored. Fields after
 //!   the user agent (such as `%D` added by a custom `LogFormat`), or after the byte
 //!   count when they do not start with `"`, are ignored; a line break inside the
-//!   line is an error (one line per record).
+//!   line is an error (one line per record). A user agent without its closing
+//!   quote (a line cut short by a shipper's line-length limit) keeps the rest of
+//!   the line; a request or referrer without one is an error.
 
 use std::borrow::Cow;
 use std::fmt;
