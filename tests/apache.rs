@@ -269,6 +269,50 @@ fn the_whole_fixture_as_one_event_converts_within_the_contract() {
     }
 }
 
+/// Runs a blueprint binary in local mode over the golden sample, one record per
+/// line, and returns the decoded outputs joined.
+fn run_binary(exe: &str, env: &[(&str, &str)]) -> String {
+    use base64::Engine as _;
+    let output = std::process::Command::new(exe)
+        .args(["--lines", &format!("{GOLDEN_DIR}/sample.log")])
+        .env_remove("AWS_LAMBDA_RUNTIME_API")
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let mut joined = Vec::new();
+    for response in String::from_utf8(output.stdout).unwrap().lines() {
+        let response: serde_json::Value = serde_json::from_str(response).unwrap();
+        for record in response["records"].as_array().unwrap() {
+            assert_eq!(record["result"], "Ok", "{record}");
+            let data = record["data"].as_str().unwrap();
+            joined.extend(
+                base64::engine::general_purpose::STANDARD
+                    .decode(data)
+                    .unwrap(),
+            );
+        }
+    }
+    String::from_utf8(joined).unwrap()
+}
+
+#[test]
+fn the_binaries_in_local_mode_reproduce_the_golden_files() {
+    let json = run_binary(env!("CARGO_BIN_EXE_apachelog-to-json"), &[]);
+    assert_eq!(json, golden("sample.ndjson"));
+    let csv = run_binary(env!("CARGO_BIN_EXE_apachelog-to-csv"), &[]);
+    assert_eq!(csv, golden("sample.csv"));
+    let csv = run_binary(
+        env!("CARGO_BIN_EXE_apachelog-to-csv"),
+        &[(APPEND_NEWLINE, "false")],
+    );
+    assert_eq!(csv, golden("sample.csv").replace('\n', ""));
+}
+
 // ------------------------------------------------------------ generated lines
 
 /// The fields a generated line is made of.
