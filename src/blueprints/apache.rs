@@ -3,7 +3,7 @@
 //!
 //! Both are a thin composition of [`formats::apache`](crate::formats::apache):
 //! [`parse`](crate::formats::apache::parse) in the parse stage,
-//! [`write_json`](crate::formats::apache::write_json_fields) or
+//! [`write_json_fields`](crate::formats::apache::write_json_fields) or
 //! [`write_csv`](crate::formats::apache::write_csv) in the convert stage. The
 //! fields, columns and how they differ from the AWS blueprints are documented
 //! there and in `docs/apache.md`.
@@ -29,7 +29,7 @@
 //! use firehose_transform::{config::Settings, testing};
 //!
 //! let line = r#"::1 - - [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.1" 200 - "-" "curl/8.5.0""#;
-//! let json = ApacheToJson::from_settings(&Settings::from_env()).unwrap();
+//! let json = ApacheToJson::from_settings(&Settings::from_pairs::<&str, &str>([])).unwrap();
 //! let processed = testing::run(&json, [line, "not a log line"]);
 //! assert!(processed.text(0).starts_with(r#"{"host":"::1","ident":"-""#));
 //! assert!(processed.text(0).ends_with("\"agent\":\"curl/8.5.0\"}\n"));
