@@ -1,1 +1,93 @@
-fn main() {}
+//! Apache access log parsing and conversion over the 10,000-line fixture (real
+//! combined-format lines from elastic/examples): the parser and writers per
+//! line, then the blueprints through the engine with the whole fixture as one
+//! event (base64 in and out, response accounting included).
+//!
+//! Run with `cargo bench --bench apache`; criterion reports the time per
+//! iteration (10,000 lines) and, through `Throughput::Elements`, lines per second.
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use firehose_transform::blueprints::apache::{ApacheOptions, ApacheToCsv, ApacheToJson};
+use firehose_transform::engine::Engine;
+use firehose_transform::formats::apache;
+use firehose_transform::testing;
+use std::hint::black_box;
+
+const FIXTURE: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/fixtures/apache/apache_combined_10k.log"
+));
+
+fn lines() -> Vec<&'static str> {
+    FIXTURE.lines().collect()
+}
+
+fn per_line(c: &mut Criterion) {
+    let lines = lines();
+    let mut group = c.benchmark_group("apache per line");
+    group.throughput(Throughput::Elements(lines.len() as u64));
+
+    group.bench_function("parse", |b| {
+        b.iter(|| {
+            for line in &lines {
+                black_box(apache::parse(black_box(line)).ok());
+            }
+        })
+    });
+
+    group.bench_function("parse + JSON", |b| {
+        let mut out = Vec::with_capacity(1024);
+        b.iter(|| {
+            for line in &lines {
+                out.clear();
+                if let Ok(log) = apache::parse(black_box(line)) {
+                    apache::write_json(&log, &mut out);
+                }
+                black_box(&out);
+            }
+        })
+    });
+
+    group.bench_function("parse + CSV", |b| {
+        let mut out = Vec::with_capacity(1024);
+        b.iter(|| {
+            for line in &lines {
+                out.clear();
+                if let Ok(log) = apache::parse(black_box(line)) {
+                    apache::write_csv(&log, &mut out);
+                }
+                black_box(&out);
+            }
+        })
+    });
+
+    group.bench_function("parse_lossy (bytes)", |b| {
+        b.iter(|| {
+            for line in &lines {
+                black_box(apache::parse_lossy(black_box(line.as_bytes())).ok());
+            }
+        })
+    });
+    group.finish();
+}
+
+fn through_the_engine(c: &mut Criterion) {
+    let event = testing::event_from_lines(lines());
+    let options = ApacheOptions::default();
+    let mut group = c.benchmark_group("apache engine, 10,000-line event");
+    group.throughput(Throughput::Elements(event.records.len() as u64));
+    group.sample_size(30);
+
+    let json = Engine::new(ApacheToJson { options });
+    group.bench_function("apachelog-to-json", |b| {
+        b.iter(|| black_box(json.process(black_box(&event), None)))
+    });
+    let csv = Engine::new(ApacheToCsv { options });
+    group.bench_function("apachelog-to-csv", |b| {
+        b.iter(|| black_box(csv.process(black_box(&event), None)))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, per_line, through_the_engine);
+criterion_main!(benches);

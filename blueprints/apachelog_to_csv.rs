@@ -1,1 +1,7 @@
-fn main() {}
+//! `apachelog-to-csv`: Apache/NCSA access log lines to RFC 4180 CSV rows, a
+//! drop-in for the AWS blueprint of the same name. See
+//! `firehose_transform::blueprints::apache` and `docs/apache.md`.
+
+fn main() -> std::process::ExitCode {
+    firehose_transform::run_with(firehose_transform::blueprints::apache::ApacheToCsv::from_settings)
+}

@@ -1,1 +1,263 @@
-//! (being written)
+//! `apachelog-to-json` and `apachelog-to-csv`: Apache/NCSA access log lines
+//! (Common or Combined format, one per record) to JSON objects or CSV rows.
+//!
+//! Both are a thin composition of [`formats::apache`](crate::formats::apache):
+//! [`parse`](crate::formats::apache::parse) in the parse stage,
+//! [`write_json_fields`](crate::formats::apache::write_json_fields) or
+//! [`write_csv`](crate::formats::apache::write_csv) in the convert stage. The
+//! fields, columns and how they differ from the AWS blueprints are documented
+//! there and in `docs/apache.md`.
+//!
+//! | variable | default | meaning |
+//! |---|---|---|
+//! | `APPEND_NEWLINE` | `true` | end each output record with `\n` (S3 and Athena need a delimiter) |
+//!
+//! - A record that is not an access log line is `ProcessingFailed` with the
+//!   reason `not an Apache access log line` and the parser's error as detail
+//!   (``expected `[` to open the timestamp at byte 17``).
+//! - A record that is not valid UTF-8 is **converted, not failed**: invalid
+//!   sequences in text fields become U+FFFD, and the counter
+//!   `apache.invalid_utf8` says how many records needed it. Apache itself escapes
+//!   every non-ASCII byte, so such bytes come from elsewhere (another server, a
+//!   shipper) and are almost always inside a user agent or a path: failing the
+//!   whole line for them would lose the rest of it.
+//! - A trailing `\n` or `\r\n` in the record is ignored; a record holding two
+//!   lines fails (one line per record).
+//!
+//! ```
+//! use firehose_transform::blueprints::apache::{ApacheToCsv, ApacheToJson};
+//! use firehose_transform::{config::Settings, testing};
+//!
+//! let line = r#"::1 - - [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.1" 200 - "-" "curl/8.5.0""#;
+//! let json = ApacheToJson::from_settings(&Settings::from_pairs::<&str, &str>([])).unwrap();
+//! let processed = testing::run(&json, [line, "not a log line"]);
+//! assert!(processed.text(0).starts_with(r#"{"host":"::1","ident":"-""#));
+//! assert!(processed.text(0).ends_with("\"agent\":\"curl/8.5.0\"}\n"));
+//! assert_eq!(processed.failure_reason(1), Some("not an Apache access log line"));
+//!
+//! let csv = ApacheToCsv::from_settings(&Settings::from_pairs([("APPEND_NEWLINE", "false")])).unwrap();
+//! let processed = testing::run(&csv, [line]);
+//! assert_eq!(processed.text(0), "::1,-,-,10/Oct/2000:13:55:36 -0700,GET / HTTP/1.1,200,0,-,curl/8.5.0");
+//! ```
+
+use crate::blueprints::APPEND_NEWLINE;
+use crate::config::{ConfigError, Settings};
+use crate::formats::apache::{self, AccessLog};
+use crate::formats::json::ObjectWriter;
+use crate::transform::{Context, Failure, Output, Record, Transform};
+
+/// The failure reason of a record that is not an access log line.
+pub const NOT_AN_ACCESS_LOG_LINE: &str = "not an Apache access log line";
+
+/// The counter of records converted with invalid UTF-8 replaced.
+pub const INVALID_UTF8_COUNTER: &str = "apache.invalid_utf8";
+
+/// The settings both blueprints share.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ApacheOptions {
+    /// End each output record with `\n` (`APPEND_NEWLINE`, default `true`).
+    pub append_newline: bool,
+}
+
+impl Default for ApacheOptions {
+    fn default() -> Self {
+        ApacheOptions {
+            append_newline: true,
+        }
+    }
+}
+
+impl ApacheOptions {
+    /// Reads `APPEND_NEWLINE`.
+    pub fn from_settings(settings: &Settings) -> Result<Self, ConfigError> {
+        Ok(ApacheOptions {
+            append_newline: settings.flag(APPEND_NEWLINE, true)?,
+        })
+    }
+
+    fn end_record(&self, out: &mut Output) {
+        if self.append_newline {
+            out.write(b"\n");
+        }
+    }
+}
+
+/// The parse stage of both blueprints: the record's line, borrowed when it is
+/// valid UTF-8, with invalid sequences replaced (and counted) when not.
+fn parse_record<'a>(record: &Record<'a>, cx: &mut Context) -> Result<AccessLog<'a>, Failure> {
+    let parsed = match std::str::from_utf8(record.data) {
+        Ok(line) => apache::parse(line),
+        Err(_) => {
+            cx.count(INVALID_UTF8_COUNTER);
+            apache::parse_lossy(record.data)
+        }
+    };
+    parsed.map_err(|error| Failure::new(NOT_AN_ACCESS_LOG_LINE).with_detail(error))
+}
+
+/// The `apachelog-to-json` transform.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ApacheToJson {
+    /// Its settings.
+    pub options: ApacheOptions,
+}
+
+impl ApacheToJson {
+    /// Reads the settings (see the [module documentation](self)).
+    pub fn from_settings(settings: &Settings) -> Result<Self, ConfigError> {
+        Ok(ApacheToJson {
+            options: ApacheOptions::from_settings(settings)?,
+        })
+    }
+}
+
+/// A parsed line on its way through the JSON transform's stages.
+///
+/// The enrich stage adds JSON members of its own (GeoIP fields for `host`,
+/// say) with [`add_members`](JsonItem::add_members); convert writes them after
+/// the log's own members, inside the same object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JsonItem<'a> {
+    /// The parsed line.
+    pub log: AccessLog<'a>,
+    /// Members added by the enrich stage, as JSON text (each with its leading
+    /// comma); empty, and unallocated, when nothing was added.
+    extra: Vec<u8>,
+}
+
+impl<'a> JsonItem<'a> {
+    /// An item with no added members.
+    pub fn new(log: AccessLog<'a>) -> Self {
+        JsonItem {
+            log,
+            extra: Vec::new(),
+        }
+    }
+
+    /// Adds members to the output object; they follow the log's own members.
+    ///
+    /// ```
+    /// use firehose_transform::blueprints::apache::JsonItem;
+    /// use firehose_transform::formats::apache;
+    ///
+    /// let line = r#"81.2.69.142 - - [10/Oct/2000:13:55:36 +0000] "GET / HTTP/1.1" 200 1"#;
+    /// let mut item = JsonItem::new(apache::parse(line).unwrap());
+    /// item.add_members(|obj| {
+    ///     let mut geo = obj.object("geoip");
+    ///     geo.str("country_iso_code", "GB");
+    ///     geo.finish();
+    /// });
+    /// assert_eq!(item.added_members(), br#","geoip":{"country_iso_code":"GB"}"#);
+    /// ```
+    pub fn add_members(&mut self, write: impl FnOnce(&mut ObjectWriter<'_>)) {
+        // A resumed writer that is never finished: the object's closing brace
+        // is convert's to write. `write` gets `&mut`, so it cannot finish it.
+        let mut obj = ObjectWriter::resume(&mut self.extra, true);
+        write(&mut obj);
+    }
+
+    /// The members added so far, as JSON text.
+    pub fn added_members(&self) -> &[u8] {
+        &self.extra
+    }
+}
+
+impl Transform for ApacheToJson {
+    type Item<'a> = JsonItem<'a>;
+
+    fn parse<'a>(&self, record: &Record<'a>, cx: &mut Context) -> Result<JsonItem<'a>, Failure> {
+        parse_record(record, cx).map(JsonItem::new)
+    }
+
+    fn convert(&self, item: JsonItem<'_>, out: &mut Output) -> Result<(), Failure> {
+        let buffer = out.buffer();
+        // The object is left open: the added members and the closing brace follow.
+        apache::write_json_fields(&item.log, &mut ObjectWriter::new(buffer));
+        buffer.extend_from_slice(&item.extra);
+        buffer.push(b'}');
+        self.options.end_record(out);
+        Ok(())
+    }
+}
+
+/// The `apachelog-to-csv` transform.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ApacheToCsv {
+    /// Its settings.
+    pub options: ApacheOptions,
+}
+
+impl ApacheToCsv {
+    /// Reads the settings (see the [module documentation](self)).
+    pub fn from_settings(settings: &Settings) -> Result<Self, ConfigError> {
+        Ok(ApacheToCsv {
+            options: ApacheOptions::from_settings(settings)?,
+        })
+    }
+}
+
+impl Transform for ApacheToCsv {
+    type Item<'a> = AccessLog<'a>;
+
+    fn parse<'a>(&self, record: &Record<'a>, cx: &mut Context) -> Result<AccessLog<'a>, Failure> {
+        parse_record(record, cx)
+    }
+
+    fn convert(&self, log: AccessLog<'_>, out: &mut Output) -> Result<(), Failure> {
+        apache::write_csv(&log, out.buffer());
+        self.options.end_record(out);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing;
+
+    const LINE: &str =
+        r#"192.0.2.7 - - [10/Oct/2000:13:55:36 -0700] "GET /a HTTP/1.1" 200 12 "-" "UA""#;
+
+    fn json() -> ApacheToJson {
+        ApacheToJson::from_settings(&Settings::from_pairs::<&str, &str>([])).unwrap()
+    }
+
+    #[test]
+    fn newline_is_appended_by_default_and_can_be_turned_off() {
+        let processed = testing::run(&json(), [LINE]);
+        assert!(processed.text(0).ends_with("}\n"));
+        let off = Settings::from_pairs([(APPEND_NEWLINE, "false")]);
+        let processed = testing::run(&ApacheToCsv::from_settings(&off).unwrap(), [LINE]);
+        assert!(processed.text(0).ends_with(",UA"));
+    }
+
+    #[test]
+    fn a_bad_newline_setting_names_the_variable() {
+        let bad = Settings::from_pairs([(APPEND_NEWLINE, "sometimes")]);
+        let error = ApacheToJson::from_settings(&bad).unwrap_err();
+        assert_eq!(error.variable(), APPEND_NEWLINE);
+    }
+
+    #[test]
+    fn added_members_land_inside_the_object() {
+        let transform = json();
+        let record = Record {
+            id: "1",
+            data: LINE.as_bytes(),
+            approximate_arrival_timestamp: None,
+            source: crate::SourceMetadata::DirectPut,
+        };
+        let mut cx = Context::default();
+        let mut item = transform.parse(&record, &mut cx).unwrap();
+        item.add_members(|obj| obj.str("city", "London"));
+        item.add_members(|obj| obj.u64("asn", 64496));
+        let mut out = Output::default();
+        transform.convert(item, &mut out).unwrap();
+        let text = std::str::from_utf8(out.data()).unwrap();
+        let value: serde_json::Value = serde_json::from_str(text.trim_end()).unwrap();
+        assert_eq!(value["city"], "London");
+        assert_eq!(value["asn"], 64496);
+        assert_eq!(value["host"], "192.0.2.7");
+        assert!(text.ends_with("\"agent\":\"UA\",\"city\":\"London\",\"asn\":64496}\n"));
+    }
+}
