@@ -1234,11 +1234,7 @@ fn parse_tag(bytes: &[u8], at: usize) -> (Span, Span, usize) {
 
 /// Reads the next space-separated RFC 5424 header field at `at`; `None` for
 /// `-`. Returns the index after the following space.
-fn header_field<'a>(
-    line: &'a str,
-    at: usize,
-    field: Field,
-) -> Result<(Option<&'a str>, usize), Error> {
+fn header_field(line: &str, at: usize, field: Field) -> Result<(Option<&str>, usize), Error> {
     let bytes = line.as_bytes();
     let rest = bytes.get(at..).unwrap_or_default();
     if rest.is_empty() {
