@@ -69,7 +69,7 @@ use std::fmt;
 
 use super::csv::RowWriter;
 use super::json::{write_str_contents, ObjectWriter};
-use super::timestamp::{days_in_month, DateTime};
+use super::timestamp::{civil_from_days, days_in_month, DateTime};
 
 /// A parsed syslog line in either format, borrowing from the line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -432,7 +432,7 @@ impl Rfc3164Timestamp {
     /// assert_eq!(t.nearest_to(new_year_2027 - 5_000).unwrap().year, 2027);
     /// ```
     pub fn nearest_to(&self, reference_millis: i64) -> Option<DateTime> {
-        let reference_year = DateTime::from_unix_millis(reference_millis).year;
+        let reference_year = civil_from_days(reference_millis.div_euclid(86_400_000)).0;
         let latest = i128::from(reference_millis) + i128::from(FUTURE_TOLERANCE_MILLIS);
         // Latest year first: the first candidate not too far in the future is
         // the nearest one. Eight years back always reach a 29 February.
@@ -1586,16 +1586,22 @@ fn small_number(buf: &mut [u8; 5], mut value: u16) -> &str {
 /// comparing every pair.
 const PAIRWISE_LIMIT: usize = 32;
 
-fn has_duplicates<'a>(names: impl Iterator<Item = &'a str> + Clone) -> bool {
-    let count = names.clone().count();
-    if count <= PAIRWISE_LIMIT {
-        return names
-            .clone()
-            .enumerate()
-            .any(|(i, name)| names.clone().skip(i + 1).any(|other| other == name));
+fn has_duplicates<'a>(mut names: impl Iterator<Item = &'a str>) -> bool {
+    let mut small = [""; PAIRWISE_LIMIT];
+    let mut count = 0;
+    while let Some(name) = names.next() {
+        let Some(slot) = small.get_mut(count) else {
+            // Many names: the first ones are distinct; go on with a hash set.
+            let mut seen: std::collections::HashSet<&str> = small.into_iter().collect();
+            return !seen.insert(name) || names.any(|name| !seen.insert(name));
+        };
+        *slot = name;
+        if small[..count].contains(&name) {
+            return true;
+        }
+        count += 1;
     }
-    let mut seen = std::collections::HashSet::with_capacity(count);
-    names.into_iter().any(|name| !seen.insert(name))
+    false
 }
 
 fn write_value(out: &mut Vec<u8>, value: ParamValue<'_>) {
