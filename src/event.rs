@@ -40,10 +40,20 @@ pub struct Event<'a> {
     #[serde(borrow, default)]
     pub delivery_stream_arn: Cow<'a, str>,
     /// The delivery stream's region.
-    #[serde(borrow = "'a", default, deserialize_with = "opt_cow", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        borrow = "'a",
+        default,
+        deserialize_with = "opt_cow",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub region: Option<Cow<'a, str>>,
     /// Set when the source is a Kinesis data stream.
-    #[serde(borrow = "'a", default, deserialize_with = "opt_cow", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        borrow = "'a",
+        default,
+        deserialize_with = "opt_cow",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub source_kinesis_stream_arn: Option<Cow<'a, str>>,
     /// Set when the source is Amazon MSK.
     #[serde(
@@ -70,10 +80,20 @@ pub struct EventRecord<'a> {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub approximate_arrival_timestamp: Option<i64>,
     /// The record's bytes, base64 (Direct PUT and Kinesis sources).
-    #[serde(borrow = "'a", default, deserialize_with = "opt_cow", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        borrow = "'a",
+        default,
+        deserialize_with = "opt_cow",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub data: Option<Cow<'a, str>>,
     /// The record's bytes, base64 (MSK source, in place of `data`).
-    #[serde(borrow = "'a", default, deserialize_with = "opt_cow", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        borrow = "'a",
+        default,
+        deserialize_with = "opt_cow",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub kafka_record_value: Option<Cow<'a, str>>,
     /// Kinesis data stream metadata.
     #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
@@ -101,7 +121,11 @@ pub struct KinesisRecordMetadata<'a> {
     pub sequence_number: Cow<'a, str>,
     /// Position inside a KPL-aggregated record. Real events send a number, some
     /// samples a string: both are accepted (a non-numeric string reads as absent).
-    #[serde(default, deserialize_with = "number_or_string", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "number_or_string",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub subsequence_number: Option<u64>,
 }
 
@@ -181,9 +205,17 @@ impl<'a> Event<'a> {
             SourceKind::Msk
         } else if self.source_kinesis_stream_arn.is_some() {
             SourceKind::Kinesis
-        } else if self.records.iter().any(|r| r.msk_record_metadata.is_some() || r.kafka_record_value.is_some()) {
+        } else if self
+            .records
+            .iter()
+            .any(|r| r.msk_record_metadata.is_some() || r.kafka_record_value.is_some())
+        {
             SourceKind::Msk
-        } else if self.records.iter().any(|r| r.kinesis_record_metadata.is_some()) {
+        } else if self
+            .records
+            .iter()
+            .any(|r| r.kinesis_record_metadata.is_some())
+        {
             SourceKind::Kinesis
         } else {
             SourceKind::DirectPut
@@ -198,7 +230,11 @@ impl<'a> Event<'a> {
             region: self.region.map(owned),
             source_kinesis_stream_arn: self.source_kinesis_stream_arn.map(owned),
             source_msk_arn: self.source_msk_arn.map(owned),
-            records: self.records.into_iter().map(EventRecord::into_owned).collect(),
+            records: self
+                .records
+                .into_iter()
+                .map(EventRecord::into_owned)
+                .collect(),
         }
     }
 }
@@ -272,12 +308,16 @@ impl<'de: 'a, 'a> Deserialize<'de> for CowStr<'a> {
     }
 }
 
-fn opt_cow<'de: 'a, 'a, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Cow<'a, str>>, D::Error> {
+fn opt_cow<'de: 'a, 'a, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Cow<'a, str>>, D::Error> {
     Ok(Option::<CowStr<'a>>::deserialize(deserializer)?.map(|s| s.0))
 }
 
 /// A string, or a number kept as its decimal text.
-fn cow_or_number<'de: 'a, 'a, D: Deserializer<'de>>(deserializer: D) -> Result<Cow<'a, str>, D::Error> {
+fn cow_or_number<'de: 'a, 'a, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Cow<'a, str>, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
     enum Either<'a> {
@@ -365,8 +405,15 @@ mod tests {
     #[test]
     fn malformed_events_say_what_is_wrong() {
         let not_json = Event::from_slice(b"hello").unwrap_err().to_string();
-        assert!(not_json.starts_with("malformed Firehose event: not valid JSON: expected value at line 1 column 1"), "{not_json}");
-        let no_id = Event::from_slice(br#"{"records":[{"data":""}]}"#).unwrap_err().to_string();
+        assert!(
+            not_json.starts_with(
+                "malformed Firehose event: not valid JSON: expected value at line 1 column 1"
+            ),
+            "{not_json}"
+        );
+        let no_id = Event::from_slice(br#"{"records":[{"data":""}]}"#)
+            .unwrap_err()
+            .to_string();
         assert!(no_id.contains("missing field `recordId`"), "{no_id}");
     }
 
