@@ -1,8 +1,13 @@
 //! The syslog parser and writers against real logs, reviewed golden outputs
 //! and random lines; the `syslog-to-json`/`-csv` transforms through the engine.
 
+use firehose_transform::blueprints::syslog::{
+    SyslogToCsv, SyslogToJson, INVALID_UTF8_COUNTER, NOT_SYSLOG,
+};
+use firehose_transform::config::Settings;
 use firehose_transform::formats::syslog::{self, Message, Priority, Rfc3164Timestamp};
 use firehose_transform::formats::timestamp::DateTime;
+use firehose_transform::testing::{self, EventBuilder};
 use proptest::prelude::*;
 
 const LINUX: &str = include_str!(concat!(
@@ -149,6 +154,159 @@ fn golden_json_is_valid_json_with_the_aws_members() {
             }
         }
     }
+}
+
+// ---------------------------------------------------------------------------
+// The blueprints, through the engine.
+
+fn json_of(text: &str) -> serde_json::Value {
+    let line = text
+        .strip_suffix('\n')
+        .unwrap_or_else(|| panic!("no newline after {text:?}"));
+    serde_json::from_str(line).unwrap()
+}
+
+#[test]
+fn every_fixture_line_converts_in_one_event() {
+    let event = EventBuilder::new()
+        .arrival(LINUX_RECEIVED)
+        .lines(records(LINUX))
+        .arrival(OPENSSH_RECEIVED)
+        .lines(records(OPENSSH))
+        .build();
+    for processed in [
+        testing::run_event(&SyslogToJson::default(), &event),
+        testing::run_event(&SyslogToCsv::default(), &event),
+    ] {
+        assert_eq!(processed.len(), 4000);
+        assert_eq!(processed.summary().ok, 4000);
+        assert!(processed
+            .ok_texts()
+            .iter()
+            .all(|text| text.ends_with('\n') && text.matches('\n').count() == 1));
+    }
+    let json = testing::run_event(&SyslogToJson::default(), &event);
+    assert_eq!(json_of(json.text(0))["timestamp"], "2005-06-14T15:16:01Z");
+    assert_eq!(
+        json_of(json.text(3999))["timestamp"],
+        "2016-12-10T11:04:45Z"
+    );
+}
+
+#[test]
+fn a_line_that_is_not_syslog_fails_with_the_reason_and_where() {
+    let transform = SyslogToJson::default();
+    let processed = testing::run(
+        &transform,
+        [
+            "127.0.0.1 - - [10/Oct/2000:13:55:36 -0700] \"GET / HTTP/1.0\" 200 2326",
+            "",
+            "<1>1 - h a p m [x y=1]",
+        ],
+    );
+    for i in 0..3 {
+        assert!(processed.is_failed(i), "record {i}");
+        assert_eq!(processed.failure_reason(i), Some(NOT_SYSLOG));
+    }
+    assert_eq!(
+        processed.failure(0).unwrap().detail(),
+        Some(
+            "invalid timestamp (expected \"Mmm dd hh:mm:ss\" or RFC 3339 with an offset) at byte 0"
+        )
+    );
+    assert_eq!(
+        processed.failure(1).unwrap().detail(),
+        Some("empty line at byte 0")
+    );
+    assert_eq!(
+        processed.failure(2).unwrap().detail(),
+        Some("invalid structured data: expected '\"' to open a parameter value at byte 20")
+    );
+    assert_eq!(
+        processed.summary().failures.len(),
+        1,
+        "one reason groups them all"
+    );
+}
+
+#[test]
+fn rfc3164_year_comes_from_the_arrival_across_new_year() {
+    let new_year_2027 = 1_798_761_600_000;
+    let event = EventBuilder::new()
+        .arrival(new_year_2027 + 2_000)
+        .line("Dec 31 23:59:59 host app: last second of the year")
+        .arrival(new_year_2027 - 2_000)
+        .line("Jan  1 00:00:01 host app: clock a little ahead")
+        .arrival(new_year_2027 + 40 * 86_400_000)
+        .line("Feb 10 08:00:00 host app: mid-February")
+        .build();
+    let processed = testing::run_event(&SyslogToJson::default(), &event);
+    assert_eq!(
+        json_of(processed.text(0))["timestamp"],
+        "2026-12-31T23:59:59Z"
+    );
+    assert_eq!(
+        json_of(processed.text(1))["timestamp"],
+        "2027-01-01T00:00:01Z"
+    );
+    assert_eq!(
+        json_of(processed.text(2))["timestamp"],
+        "2027-02-10T08:00:00Z"
+    );
+}
+
+#[test]
+fn rfc5424_timestamps_ignore_the_arrival() {
+    let event = EventBuilder::new()
+        .arrival(1_798_761_600_000)
+        .line("<165>1 2003-08-24T05:14:15.000003-07:00 192.0.2.1 myproc 8710 - - %% It's time")
+        .build();
+    let processed = testing::run_event(&SyslogToJson::default(), &event);
+    assert_eq!(
+        json_of(processed.text(0))["timestamp"],
+        "2003-08-24T05:14:15.000003-07:00"
+    );
+}
+
+#[test]
+fn invalid_utf8_is_replaced_and_counted_not_failed() {
+    let event = EventBuilder::new()
+        .arrival(OPENSSH_RECEIVED)
+        .record(b"Dec 10 06:55:46 LabSZ sshd[1]: user \xe9t\xe9 from 10.0.0.1".as_slice())
+        .record(b"\xff\xfe not syslog at all".as_slice())
+        .build();
+    let processed = testing::run_event(&SyslogToCsv::default(), &event);
+    assert_eq!(
+        processed.text(0),
+        "2016-12-10T06:55:46Z,LabSZ,sshd,1,user \u{fffd}t\u{fffd} from 10.0.0.1,,,,,,,\n"
+    );
+    assert_eq!(processed.failure_reason(1), Some(NOT_SYSLOG));
+    assert_eq!(processed.summary().counters[INVALID_UTF8_COUNTER], 1);
+}
+
+#[test]
+fn multi_line_records_keep_every_line_of_the_message() {
+    let transform =
+        SyslogToCsv::from_settings(&Settings::from_pairs([("APPEND_NEWLINE", "false")])).unwrap();
+    let processed = testing::run(
+        &transform,
+        ["<11>1 2026-11-22T04:30:00Z host java 7 EXC - java.lang.NullPointerException\n\tat Main.run(Main.java:5)\n"],
+    );
+    assert_eq!(
+        processed.text(0),
+        "2026-11-22T04:30:00Z,host,java,7,\"java.lang.NullPointerException\n\tat Main.run(Main.java:5)\",user,1,err,3,1,EXC,"
+    );
+    let processed = testing::run(
+        &SyslogToJson::default(),
+        ["Dec 10 06:55:46 LabSZ app[2]: first\r\nsecond\r\n"],
+    );
+    assert!(
+        processed
+            .text(0)
+            .contains(r#""message":"first\r\nsecond"}"#),
+        "{}",
+        processed.text(0)
+    );
 }
 
 // ---------------------------------------------------------------------------
