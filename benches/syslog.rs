@@ -1,11 +1,16 @@
-//! Syslog throughput: parsing alone and parsing plus JSON, per line, for
-//! RFC 3164 (the 4,000 loghub fixture lines) and RFC 5424 (4,000 generated
-//! lines with structured data); `cargo bench --bench syslog`.
+//! Syslog throughput: parsing alone and parsing plus JSON or CSV, per line,
+//! for RFC 3164 (the 4,000 loghub fixture lines) and RFC 5424 (4,000
+//! generated lines with structured data); and `syslog-to-json`/`-csv` over the
+//! 4,000 fixture lines as one Firehose event through the engine (decoding,
+//! conversion, base64 and the response included). `cargo bench --bench syslog`.
 
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use firehose_transform::blueprints::syslog::{SyslogToCsv, SyslogToJson};
 use firehose_transform::formats::syslog;
+use firehose_transform::testing::EventBuilder;
+use firehose_transform::Engine;
 
 const LINUX: &str = include_str!(concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -96,5 +101,23 @@ fn parsers(c: &mut Criterion) {
     bench_format(c, "rfc5424", &rfc5424);
 }
 
-criterion_group!(benches, parsers);
+fn blueprints(c: &mut Criterion) {
+    let lines = rfc3164_lines();
+    let event = EventBuilder::new().arrival(RECEIVED).lines(&lines).build();
+    let mut group = c.benchmark_group("blueprint");
+    group.throughput(Throughput::Elements(lines.len() as u64));
+    let json = Engine::new(SyslogToJson::default());
+    assert_eq!(json.process(&event, None).summary.ok, lines.len() as u64);
+    group.bench_function("syslog-to-json", |b| {
+        b.iter(|| black_box(json.process(black_box(&event), None)))
+    });
+    let csv = Engine::new(SyslogToCsv::default());
+    assert_eq!(csv.process(&event, None).summary.ok, lines.len() as u64);
+    group.bench_function("syslog-to-csv", |b| {
+        b.iter(|| black_box(csv.process(black_box(&event), None)))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, parsers, blueprints);
 criterion_main!(benches);

@@ -1506,7 +1506,7 @@ pub fn write_json(out: &mut Vec<u8>, message: &Message<'_>, received_millis: i64
         if m.structured_data.is_empty() {
             obj.null("structured_data");
         } else {
-            write_structured_data_json(obj.object("structured_data"), &m.structured_data);
+            write_structured_data_json(obj.key("structured_data"), &m.structured_data);
         }
     }
     obj.finish();
@@ -1582,26 +1582,26 @@ fn small_number(buf: &mut [u8; 5], mut value: u16) -> &str {
     std::str::from_utf8(&buf[at..]).unwrap_or_default()
 }
 
-/// Above this many items, duplicate detection uses a hash set instead of
-/// comparing every pair.
-const PAIRWISE_LIMIT: usize = 32;
+/// The most SD-IDs, and parameters per element, that the streaming JSON
+/// writer checks for repeats on the stack; beyond, the grouping writer runs.
+const STREAMING_LIMIT: usize = 32;
 
-fn has_duplicates<'a>(mut names: impl Iterator<Item = &'a str>) -> bool {
-    let mut small = [""; PAIRWISE_LIMIT];
-    let mut count = 0;
-    while let Some(name) = names.next() {
-        let Some(slot) = small.get_mut(count) else {
-            // Many names: the first ones are distinct; go on with a hash set.
-            let mut seen: std::collections::HashSet<&str> = small.into_iter().collect();
-            return !seen.insert(name) || names.any(|name| !seen.insert(name));
-        };
-        *slot = name;
-        if small[..count].contains(&name) {
-            return true;
-        }
-        count += 1;
+/// Remembers up to [`STREAMING_LIMIT`] names; `false` when `name` was seen
+/// before or there is no room left.
+fn remember_distinct<'a>(
+    seen: &mut [&'a str; STREAMING_LIMIT],
+    count: &mut usize,
+    name: &'a str,
+) -> bool {
+    let Some(known) = seen.get(..*count) else {
+        return false;
+    };
+    if known.contains(&name) || *count == STREAMING_LIMIT {
+        return false;
     }
-    false
+    seen[*count] = name;
+    *count += 1;
+    true
 }
 
 fn write_value(out: &mut Vec<u8>, value: ParamValue<'_>) {
@@ -1612,25 +1612,46 @@ fn write_value(out: &mut Vec<u8>, value: ParamValue<'_>) {
     out.push(b'"');
 }
 
-fn write_structured_data_json(mut obj: ObjectWriter<'_>, sd: &StructuredData<'_>) {
-    let elements = sd.elements();
-    let duplicated = has_duplicates(elements.clone().map(|e| e.id))
-        || elements
-            .clone()
-            .any(|e| has_duplicates(e.params().map(|p| p.name)));
-    if !duplicated {
-        // The usual case, written straight from the line.
-        for element in elements {
-            let mut params = obj.object(element.id);
-            for param in element.params() {
-                write_value(params.key(param.name), param.value);
-            }
-            params.finish();
-        }
-        obj.finish();
+/// Writes the structured data object at the end of `out`.
+fn write_structured_data_json(out: &mut Vec<u8>, sd: &StructuredData<'_>) {
+    let start = out.len();
+    if write_structured_data_streaming(out, sd) {
         return;
     }
-    // Repeated SD-IDs or parameter names: group them, in order of first appearance.
+    // Repeated SD-IDs or parameter names (or very many): start again, grouping.
+    out.truncate(start);
+    write_structured_data_grouped(out, sd);
+}
+
+/// Writes the elements in one pass straight from the line, the usual case;
+/// stops and returns `false` at a repeated SD-ID or parameter name.
+fn write_structured_data_streaming(out: &mut Vec<u8>, sd: &StructuredData<'_>) -> bool {
+    let mut obj = ObjectWriter::new(out);
+    let (mut ids, mut id_count) = ([""; STREAMING_LIMIT], 0);
+    for element in sd.elements() {
+        if !remember_distinct(&mut ids, &mut id_count, element.id) {
+            return false;
+        }
+        let mut params = obj.object(element.id);
+        let (mut names, mut name_count) = ([""; STREAMING_LIMIT], 0);
+        for param in element.params() {
+            if !remember_distinct(&mut names, &mut name_count, param.name) {
+                return false;
+            }
+            write_value(params.key(param.name), param.value);
+        }
+        params.finish();
+    }
+    obj.finish();
+    true
+}
+
+/// Writes the elements grouped: one member per SD-ID (elements with the same
+/// SD-ID merged), one per parameter name (an array when it repeats), in
+/// order of first appearance.
+fn write_structured_data_grouped(out: &mut Vec<u8>, sd: &StructuredData<'_>) {
+    let mut obj = ObjectWriter::new(out);
+    let elements = sd.elements();
     type Group<'a> = (&'a str, Vec<(&'a str, Vec<ParamValue<'a>>)>);
     let mut groups: Vec<Group<'_>> = Vec::new();
     let mut group_index: HashMap<&str, usize> = HashMap::new();
@@ -2190,6 +2211,28 @@ mod tests {
         let text = String::from_utf8(out).unwrap();
         assert!(
             text.ends_with(r#""structured_data":{"b":{"z":"4"},"a":{"y":"5"}}}"#),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn json_of_many_distinct_params_keeps_their_order() {
+        // More names than the streaming writer tracks: the grouping writer
+        // takes over and writes the same object.
+        let mut line = String::from("<1>1 - - - - - [a");
+        for i in 0..40 {
+            line.push_str(&format!(" p{i}=\"{i}\""));
+        }
+        line.push(']');
+        let mut out = Vec::new();
+        write_json(&mut out, &parse(&line).unwrap(), 0);
+        let text = String::from_utf8(out).unwrap();
+        let expected: Vec<String> = (0..40).map(|i| format!("\"p{i}\":\"{i}\"")).collect();
+        assert!(
+            text.ends_with(&format!(
+                "\"structured_data\":{{\"a\":{{{}}}}}}}",
+                expected.join(",")
+            )),
             "{text}"
         );
     }
