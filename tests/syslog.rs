@@ -338,16 +338,32 @@ struct Line3164 {
 }
 
 fn line_3164() -> impl Strategy<Value = Line3164> {
-    let timestamp = (1u8..=12, 1u8..=28, 0u8..24, 0u8..60, 0u8..=60).prop_map(
-        |(month, day, hour, minute, second)| Rfc3164Timestamp {
-            month,
-            day,
-            hour,
-            minute,
-            second,
-            nanos: 0,
-        },
-    );
+    let classic = (
+        1u8..=12,
+        1u8..=28,
+        0u8..24,
+        0u8..60,
+        0u8..=60,
+        proptest::option::of(0u32..1000),
+    )
+        .prop_map(
+            |(month, day, hour, minute, second, millis)| Rfc3164Timestamp {
+                nanos: millis.map_or(0, |ms| ms * 1_000_000),
+                ..Rfc3164Timestamp::new(month, day, hour, minute, second)
+            },
+        );
+    // rsyslog's high-precision form: RFC 3339 with year and offset.
+    let rfc3339 = datetime().prop_map(|t| Rfc3164Timestamp {
+        year: Some(t.year),
+        month: t.month,
+        day: t.day,
+        hour: t.hour,
+        minute: t.minute,
+        second: t.second,
+        nanos: t.nanos,
+        offset_minutes: Some(t.offset_minutes),
+    });
+    let timestamp = prop_oneof![3 => classic, 1 => rfc3339];
     let program = proptest::option::of("[A-Za-z0-9_./()-]{1,20}");
     (
         proptest::option::of(0u8..=191),
@@ -395,18 +411,29 @@ fn format_3164(line: &Line3164) -> String {
     if let Some(priority) = line.priority {
         text.push_str(&format!("<{priority}>"));
     }
-    let day = if line.zero_padded_day {
-        format!("{:02}", t.day)
+    if let (Some(year), Some(offset_minutes)) = (t.year, t.offset_minutes) {
+        let written = t.with_year(year).unwrap();
+        assert_eq!(written.offset_minutes, offset_minutes);
+        text.push_str(&written.to_rfc3339());
+        text.push(' ');
     } else {
-        format!("{:>2}", t.day)
-    };
-    text.push_str(&format!(
-        "{} {day} {:02}:{:02}:{:02} ",
-        MONTHS[usize::from(t.month - 1)],
-        t.hour,
-        t.minute,
-        t.second
-    ));
+        let day = if line.zero_padded_day {
+            format!("{:02}", t.day)
+        } else {
+            format!("{:>2}", t.day)
+        };
+        text.push_str(&format!(
+            "{} {day} {:02}:{:02}:{:02}",
+            MONTHS[usize::from(t.month - 1)],
+            t.hour,
+            t.minute,
+            t.second
+        ));
+        if t.nanos != 0 {
+            text.push_str(&format!(".{:03}", t.nanos / 1_000_000));
+        }
+        text.push(' ');
+    }
     if let Some(hostname) = &line.hostname {
         text.push_str(hostname);
         text.push(' ');

@@ -9,7 +9,7 @@
 //! [`syslog::write_csv`]. Per record:
 //! - a line that is not syslog is `ProcessingFailed` with the reason
 //!   [`NOT_SYSLOG`] and the parser's error (what and at which byte) as detail;
-//! - an RFC 3164 timestamp, which has no year and no zone, is read as UTC
+//! - a classic RFC 3164 timestamp, which has no year and no zone, is read as UTC
 //!   (as the AWS blueprint's Lambda reads it) in the year that puts it nearest
 //!   to the record's `approximateArrivalTimestamp` without being more than
 //!   7 days after it (the current time when the record has none), so a line

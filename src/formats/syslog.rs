@@ -37,7 +37,9 @@
 //! - the `<PRI>` is optional (files written by syslogd have none);
 //! - the timestamp is `Mmm dd hh:mm:ss` with the day padded by a space or a
 //!   zero (`Jul  3`, `Jul 03`), a month in any case, and an optional fraction of
-//!   the second (`15:16:01.123`);
+//!   the second (`15:16:01.123`); or RFC 3339 with a year and an offset, as in
+//!   rsyslog's high-precision file format
+//!   (`2026-11-22T04:30:00.123456+01:00 host systemd[1]: ...`);
 //! - a `<facility.severity>` after the timestamp (which the AWS blueprint
 //!   accepts) is read as the priority when the line has no `<PRI>`;
 //! - the hostname is absent when the word after the timestamp ends with `:`
@@ -48,7 +50,7 @@
 //!   pid nor a colon is not a tag: the line then has no program, and the
 //!   message is everything after the hostname (`syslogd 1.4.1: restart.`).
 //!
-//! RFC 3164 timestamps carry neither a year nor a time zone, so
+//! Classic RFC 3164 timestamps carry neither a year nor a time zone, so
 //! [`Rfc3164Timestamp`] holds the parts written and
 //! [`Rfc3164Timestamp::nearest_to`] picks the year that puts the time nearest
 //! to a reference instant (the time the line was received), reading the time
@@ -164,10 +166,12 @@ impl<'a> Message<'a> {
         }
     }
 
-    /// The instant the line was logged. An RFC 5424 timestamp is complete; an
-    /// RFC 3164 one gets the year that puts it nearest to `received_millis`
-    /// (milliseconds since the Unix epoch, typically when the line arrived) and
-    /// is read as UTC. `None` for a nil RFC 5424 timestamp.
+    /// The instant the line was logged. An RFC 5424 timestamp (or an RFC 3339
+    /// one in an RFC 3164 line) is complete; a classic RFC 3164 one gets the
+    /// year that puts it nearest to `received_millis` (milliseconds since the
+    /// Unix epoch, typically when the line arrived; see
+    /// [`Rfc3164Timestamp::nearest_to`]) and is read as UTC. `None` for a nil
+    /// RFC 5424 timestamp.
     ///
     /// ```
     /// use firehose_transform::formats::syslog;
@@ -378,9 +382,13 @@ impl Severity {
 // ---------------------------------------------------------------------------
 // RFC 3164 timestamps
 
-/// An RFC 3164 timestamp as written: no year, no zone.
+/// An RFC 3164 timestamp as written: `Mmm dd hh:mm:ss`, with no year and no
+/// zone; or RFC 3339 with both, as rsyslog writes its high-precision file
+/// format (`2026-11-22T04:30:00.123456+01:00 host app[7]: ...`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Rfc3164Timestamp {
+    /// The year, when written (RFC 3339 form only).
+    pub year: Option<i32>,
     /// 1 to 12.
     pub month: u8,
     /// 1 to 31 (valid for the month in some year).
@@ -393,11 +401,35 @@ pub struct Rfc3164Timestamp {
     pub second: u8,
     /// A fraction of the second, when one was written.
     pub nanos: u32,
+    /// The offset from UTC in minutes, when written (RFC 3339 form only);
+    /// without it the time is read as UTC.
+    pub offset_minutes: Option<i16>,
 }
 
 impl Rfc3164Timestamp {
-    /// The timestamp in `year`, read as UTC; `None` for the 29th of February
-    /// of a common year.
+    /// A timestamp in the classic form: month, day and time, no year or zone.
+    ///
+    /// ```
+    /// use firehose_transform::formats::syslog::{self, Rfc3164Timestamp};
+    /// let m = syslog::parse_rfc3164("Jun  4 15:16:01 host app: hi")?;
+    /// assert_eq!(m.timestamp, Rfc3164Timestamp::new(6, 4, 15, 16, 1));
+    /// # Ok::<(), syslog::Error>(())
+    /// ```
+    pub fn new(month: u8, day: u8, hour: u8, minute: u8, second: u8) -> Self {
+        Rfc3164Timestamp {
+            year: None,
+            month,
+            day,
+            hour,
+            minute,
+            second,
+            nanos: 0,
+            offset_minutes: None,
+        }
+    }
+
+    /// The timestamp in `year` (whatever year it was written with), at its
+    /// own offset or else UTC; `None` for 29 February of a common year.
     pub fn with_year(&self, year: i32) -> Option<DateTime> {
         let t = DateTime {
             year,
@@ -407,7 +439,7 @@ impl Rfc3164Timestamp {
             minute: self.minute,
             second: self.second,
             nanos: self.nanos,
-            offset_minutes: 0,
+            offset_minutes: self.offset_minutes.unwrap_or(0),
         };
         t.is_valid().then_some(t)
     }
@@ -422,16 +454,20 @@ impl Rfc3164Timestamp {
     /// slightly ahead) gets the next one; a line from June replayed in January
     /// is from the June before, not the one to come. `None` only for
     /// 29 February with no leap year in the 8 years before the reference.
+    /// A timestamp written with its year is returned as written.
     ///
     /// ```
     /// use firehose_transform::formats::syslog::Rfc3164Timestamp;
     /// let new_year_2027 = 1_798_761_600_000;
-    /// let t = Rfc3164Timestamp { month: 12, day: 31, hour: 23, minute: 59, second: 59, nanos: 0 };
+    /// let t = Rfc3164Timestamp::new(12, 31, 23, 59, 59);
     /// assert_eq!(t.nearest_to(new_year_2027).unwrap().year, 2026);
-    /// let t = Rfc3164Timestamp { month: 1, day: 1, hour: 0, minute: 0, second: 3, nanos: 0 };
+    /// let t = Rfc3164Timestamp::new(1, 1, 0, 0, 3);
     /// assert_eq!(t.nearest_to(new_year_2027 - 5_000).unwrap().year, 2027);
     /// ```
     pub fn nearest_to(&self, reference_millis: i64) -> Option<DateTime> {
+        if let Some(year) = self.year {
+            return self.with_year(year);
+        }
         let reference_year = civil_from_days(reference_millis.div_euclid(86_400_000)).0;
         let latest = i128::from(reference_millis) + i128::from(FUTURE_TOLERANCE_MILLIS);
         // Latest year first: the first candidate not too far in the future is
@@ -915,7 +951,10 @@ pub fn parse(line: &str) -> Result<Message<'_>, Error> {
     let bytes = line.as_bytes();
     if bytes.first() == Some(&b'<') {
         let (priority, at) = parse_priority(bytes)?;
-        if bytes.get(at).is_some_and(u8::is_ascii_digit) {
+        // A version is 1 to 3 digits; 4 digits and a '-' start an RFC 3339
+        // timestamp of an RFC 3164 line.
+        let rfc3339 = bytes.get(at + 4) == Some(&b'-') && digits(bytes, at, 4).is_some();
+        if bytes.get(at).is_some_and(u8::is_ascii_digit) && !rfc3339 {
             return parse_rfc5424_after_priority(line, priority, at).map(Message::Rfc5424);
         }
         return parse_rfc3164_from(line, Some(priority), at).map(Message::Rfc3164);
@@ -1099,12 +1138,14 @@ fn parse_rfc3164_timestamp(bytes: &[u8], start: usize) -> Result<(Rfc3164Timesta
         return Err(invalid);
     }
     let timestamp = Rfc3164Timestamp {
+        year: None,
         month,
         day,
         hour,
         minute,
         second,
         nanos,
+        offset_minutes: None,
     };
     Ok((timestamp, at))
 }
@@ -1145,7 +1186,26 @@ fn parse_rfc3164_from(
     start: usize,
 ) -> Result<Rfc3164<'_>, Error> {
     let bytes = line.as_bytes();
-    let (timestamp, mut at) = parse_rfc3164_timestamp(bytes, start)?;
+    let (timestamp, mut at) = if bytes.get(start).is_some_and(u8::is_ascii_digit) {
+        let end = start
+            + bytes.get(start..).map_or(0, |rest| {
+                rest.iter().position(|&b| b == b' ').unwrap_or(rest.len())
+            });
+        let t = parse_rfc5424_timestamp(bytes, start, end)?;
+        let timestamp = Rfc3164Timestamp {
+            year: Some(t.year),
+            month: t.month,
+            day: t.day,
+            hour: t.hour,
+            minute: t.minute,
+            second: t.second,
+            nanos: t.nanos,
+            offset_minutes: Some(t.offset_minutes),
+        };
+        (timestamp, end)
+    } else {
+        parse_rfc3164_timestamp(bytes, start)?
+    };
     match bytes.get(at) {
         Some(b' ') => {}
         None => return Err(Error::new(ErrorKind::MissingHostname, at)),
@@ -1461,9 +1521,9 @@ fn rfc3339<'b>(t: &DateTime, buf: &'b mut [u8; 40], spill: &'b mut String) -> &'
 
 /// Writes `message` as one JSON object (no newline) at the end of `out`.
 ///
-/// Members, in order: `timestamp` (RFC 3339; an RFC 3164 time gets its year
-/// from `received_millis` and is UTC, see [`Message::timestamp`]; `null` when
-/// nil), `hostname`, `program`, `processid`, `message` (strings, `null` when
+/// Members, in order: `timestamp` (RFC 3339 at the offset written, or UTC;
+/// a classic RFC 3164 time gets its year from `received_millis`, see
+/// [`Message::timestamp`]; `null` when nil), `hostname`, `program`, `processid`, `message` (strings, `null` when
 /// absent); when the line has a priority, `facility` and `severity` (names)
 /// and `facility_code` and `severity_code` (numbers); for RFC 5424 lines,
 /// `version` (number), `msgid` (string or `null`) and `structured_data`
@@ -1740,17 +1800,7 @@ mod tests {
             "Dec 10 06:55:46 LabSZ sshd[24200]: Invalid user webmaster from 173.234.31.186",
         );
         assert_eq!(m.priority, None);
-        assert_eq!(
-            m.timestamp,
-            Rfc3164Timestamp {
-                month: 12,
-                day: 10,
-                hour: 6,
-                minute: 55,
-                second: 46,
-                nanos: 0
-            }
-        );
+        assert_eq!(m.timestamp, Rfc3164Timestamp::new(12, 10, 6, 55, 46));
         assert_eq!(m.hostname, Some("LabSZ"));
         assert_eq!(m.program, Some("sshd"));
         assert_eq!(m.pid, Some("24200"));
@@ -1871,6 +1921,36 @@ mod tests {
         assert_eq!(
             rfc3164("Oct 11 22:14:15 <40.2> host su: x").hostname,
             Some("<40.2>")
+        );
+    }
+
+    #[test]
+    fn rfc3339_timestamps_in_rfc3164_lines_keep_year_and_offset() {
+        for line in [
+            "2026-11-22T04:30:00.123456+01:00 web-01 systemd[1]: Started Session 7.",
+            "<30>2026-11-22T04:30:00.123456+01:00 web-01 systemd[1]: Started Session 7.",
+        ] {
+            let m = rfc3164(line);
+            assert_eq!(
+                (m.timestamp.year, m.timestamp.offset_minutes),
+                (Some(2026), Some(60))
+            );
+            assert_eq!(
+                (m.hostname, m.program, m.pid),
+                (Some("web-01"), Some("systemd"), Some("1"))
+            );
+            assert_eq!(m.message, "Started Session 7.");
+            // The year is written: the reference instant does not change it.
+            let t = m.timestamp.nearest_to(0).unwrap();
+            assert_eq!(t.to_rfc3339(), "2026-11-22T04:30:00.123456+01:00");
+        }
+        assert_eq!(
+            parse("2026-13-22T04:30:00Z h a: m").unwrap_err().kind(),
+            ErrorKind::InvalidTimestamp
+        );
+        assert_eq!(
+            parse("<30>2026-11-22 04:30:00 h a: m").unwrap_err().kind(),
+            ErrorKind::InvalidTimestamp
         );
     }
 
