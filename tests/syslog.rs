@@ -632,6 +632,23 @@ proptest! {
     }
 
     #[test]
+    fn mangled_rfc3164_lines_never_panic(line in line_3164(), cut in any::<proptest::sample::Index>(), byte in any::<u8>()) {
+        let mut bytes = format_3164(&line).into_bytes();
+        let at = cut.index(bytes.len());
+        bytes[at] = byte;
+        for candidate in [&bytes[..at], &bytes[..]] {
+            if let Ok(text) = std::str::from_utf8(candidate) {
+                if let Ok(message) = syslog::parse(text) {
+                    let mut out = Vec::new();
+                    syslog::write_json(&mut out, &message, i64::MAX);
+                    serde_json::from_slice::<serde_json::Value>(&out).unwrap();
+                    syslog::write_csv(&mut out, &message, i64::MIN);
+                }
+            }
+        }
+    }
+
+    #[test]
     fn mangled_rfc5424_lines_never_panic(line in line_5424(), cut in any::<proptest::sample::Index>(), byte in any::<u8>()) {
         // Truncating or overwriting one byte of a valid line must give a clean
         // result or a clean error.

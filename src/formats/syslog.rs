@@ -87,7 +87,7 @@ pub enum Message<'a> {
 pub struct Rfc3164<'a> {
     /// The leading `<PRI>` (or a `<facility.severity>` after the timestamp).
     pub priority: Option<Priority>,
-    /// Month, day and time, without a year or a zone.
+    /// The timestamp as written (usually without a year or a zone).
     pub timestamp: Rfc3164Timestamp,
     /// The host that sent the line.
     pub hostname: Option<&'a str>,
