@@ -55,9 +55,9 @@ pub fn write_str(out: &mut Vec<u8>, s: &str) {
 /// most strings need no escaping, and for them this scan plus a copy is all
 /// the work.
 fn needs_escape(bytes: &[u8]) -> bool {
-    bytes
-        .iter()
-        .fold(false, |special, &b| special | (b < 0x20) | (b == b'"') | (b == b'\\'))
+    bytes.iter().fold(false, |special, &b| {
+        special | (b < 0x20) | (b == b'"') | (b == b'\\')
+    })
 }
 
 /// Appends the escaped contents of `s`, without the surrounding quotes.
@@ -185,9 +185,7 @@ impl<'a> ObjectWriter<'a> {
 
     /// An unsigned integer member.
     pub fn u64(&mut self, key: &str, value: u64) {
-        let mut digits = itoa_buf();
-        let text = format_u64(&mut digits, value);
-        self.key(key).extend_from_slice(text);
+        write_u64(self.key(key), value);
     }
 
     /// A signed integer member.
@@ -232,6 +230,12 @@ impl<'a> ObjectWriter<'a> {
 
 fn itoa_buf() -> [u8; 20] {
     [0u8; 20]
+}
+
+/// Appends `value` in decimal, without allocating (CSV uses it too).
+pub fn write_u64(out: &mut Vec<u8>, value: u64) {
+    let mut digits = itoa_buf();
+    out.extend_from_slice(format_u64(&mut digits, value));
 }
 
 /// Formats `value` in decimal into the end of `buf`, returning the digits.
