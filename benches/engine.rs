@@ -1,1 +1,84 @@
-fn main() {}
+//! The engine on a ~6 MB event, in-process: parse the event JSON, decode every
+//! record, run the transform, build the response and serialize it.
+//!
+//! `cargo bench --bench engine`. Throughput is bytes of event JSON per second
+//! on one core (the engine is single-threaded).
+
+use std::hint::black_box;
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use firehose_transform::blueprints::process_record::ProcessRecord;
+use firehose_transform::testing::EventBuilder;
+use firehose_transform::{Engine, Transform};
+
+/// Log-like lines of `len` bytes (printable ASCII, varied so nothing is
+/// unrealistically compressible or uniform).
+fn lines(count: usize, len: usize) -> Vec<String> {
+    let mut state = 0x2545_f491_4f6c_dd1d_u64;
+    (0..count)
+        .map(|i| {
+            let mut line = format!("{i:08} ");
+            while line.len() < len {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                line.push((b' ' + (state % 95) as u8) as char);
+            }
+            line
+        })
+        .collect()
+}
+
+/// An event of about 6 MB (the request limit) made of `len`-byte records.
+fn event_json(len: usize) -> Vec<u8> {
+    let per_record = len.div_ceil(3) * 4 + 130;
+    let count = 6_000_000 / per_record;
+    let event = EventBuilder::new().lines(lines(count, len)).build();
+    serde_json::to_vec(&event).expect("an event serializes")
+}
+
+fn bench_transform<T: Transform>(c: &mut Criterion, name: &str, transform: T, json: &[u8]) {
+    let engine = Engine::new(transform);
+    let mut group = c.benchmark_group("engine");
+    group.throughput(Throughput::Bytes(json.len() as u64));
+    group.sample_size(30);
+    group.bench_function(name, |b| {
+        b.iter(|| {
+            let invocation = engine
+                .process_json(black_box(json), None)
+                .expect("valid event");
+            black_box(invocation.response.to_json())
+        })
+    });
+    group.finish();
+}
+
+fn engine(c: &mut Criterion) {
+    let json_1k = event_json(1000);
+    let json_100 = event_json(100);
+    eprintln!(
+        "event sizes: {} bytes (1,000-byte records), {} bytes (100-byte records)",
+        json_1k.len(),
+        json_100.len()
+    );
+    bench_transform(
+        c,
+        "passthrough/6MB/1000B-records",
+        ProcessRecord::default(),
+        &json_1k,
+    );
+    bench_transform(
+        c,
+        "passthrough/6MB/100B-records",
+        ProcessRecord::default(),
+        &json_100,
+    );
+    let newline = ProcessRecord {
+        append_newline: true,
+        ..ProcessRecord::default()
+    };
+    bench_transform(c, "append-newline/6MB/1000B-records", newline, &json_1k);
+}
+
+criterion_group!(benches, engine);
+criterion_main!(benches);

@@ -68,9 +68,16 @@ impl Settings {
     }
 
     /// Settings from the given pairs only (for tests).
-    pub fn from_pairs<K: Into<String>, V: Into<String>>(pairs: impl IntoIterator<Item = (K, V)>) -> Self {
+    pub fn from_pairs<K: Into<String>, V: Into<String>>(
+        pairs: impl IntoIterator<Item = (K, V)>,
+    ) -> Self {
         Settings {
-            given: Some(pairs.into_iter().map(|(k, v)| (k.into(), v.into())).collect()),
+            given: Some(
+                pairs
+                    .into_iter()
+                    .map(|(k, v)| (k.into(), v.into()))
+                    .collect(),
+            ),
         }
     }
 
@@ -87,7 +94,8 @@ impl Settings {
 
     /// The value of `name`, which must be set.
     pub fn require(&self, name: &str) -> Result<String, ConfigError> {
-        self.get(name).ok_or_else(|| ConfigError::new(name, "is required but not set"))
+        self.get(name)
+            .ok_or_else(|| ConfigError::new(name, "is required but not set"))
     }
 
     /// A yes/no setting: `true`/`false`, `1`/`0`, `yes`/`no`, `on`/`off` (any case).
@@ -112,9 +120,9 @@ impl Settings {
     {
         match self.get(name) {
             None => Ok(default),
-            Some(value) => value
-                .parse()
-                .map_err(|error| ConfigError::new(name, format!("{value:?} is not valid: {error}"))),
+            Some(value) => value.parse().map_err(|error| {
+                ConfigError::new(name, format!("{value:?} is not valid: {error}"))
+            }),
         }
     }
 
@@ -141,7 +149,10 @@ mod tests {
     fn blank_values_count_as_unset() {
         let settings = Settings::from_pairs([("A", "  ")]);
         assert_eq!(settings.get("A"), None);
-        assert_eq!(settings.require("A").unwrap_err().to_string(), "A: is required but not set");
+        assert_eq!(
+            settings.require("A").unwrap_err().to_string(),
+            "A: is required but not set"
+        );
     }
 
     #[test]
@@ -151,7 +162,9 @@ mod tests {
             settings.flag("F", true).unwrap_err().to_string(),
             "F: \"maybe\" is not a yes/no value (use true or false)"
         );
-        assert!(Settings::from_pairs([("F", "ON")]).flag("F", false).unwrap());
+        assert!(Settings::from_pairs([("F", "ON")])
+            .flag("F", false)
+            .unwrap());
     }
 
     #[test]

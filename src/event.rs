@@ -34,16 +34,26 @@ use serde::{Deserialize, Serialize};
 #[serde(rename_all = "camelCase")]
 pub struct Event<'a> {
     /// The invocation's id.
-    #[serde(borrow, default)]
+    #[serde(borrow = "\'a", default, deserialize_with = "nullable_cow")]
     pub invocation_id: Cow<'a, str>,
     /// The delivery stream's ARN.
-    #[serde(borrow, default)]
+    #[serde(borrow = "\'a", default, deserialize_with = "nullable_cow")]
     pub delivery_stream_arn: Cow<'a, str>,
     /// The delivery stream's region.
-    #[serde(borrow = "'a", default, deserialize_with = "opt_cow", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        borrow = "'a",
+        default,
+        deserialize_with = "opt_cow",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub region: Option<Cow<'a, str>>,
     /// Set when the source is a Kinesis data stream.
-    #[serde(borrow = "'a", default, deserialize_with = "opt_cow", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        borrow = "'a",
+        default,
+        deserialize_with = "opt_cow",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub source_kinesis_stream_arn: Option<Cow<'a, str>>,
     /// Set when the source is Amazon MSK.
     #[serde(
@@ -67,13 +77,27 @@ pub struct EventRecord<'a> {
     #[serde(borrow)]
     pub record_id: Cow<'a, str>,
     /// When Firehose received the record, in milliseconds since the epoch.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "millis",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub approximate_arrival_timestamp: Option<i64>,
     /// The record's bytes, base64 (Direct PUT and Kinesis sources).
-    #[serde(borrow = "'a", default, deserialize_with = "opt_cow", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        borrow = "'a",
+        default,
+        deserialize_with = "opt_cow",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub data: Option<Cow<'a, str>>,
     /// The record's bytes, base64 (MSK source, in place of `data`).
-    #[serde(borrow = "'a", default, deserialize_with = "opt_cow", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        borrow = "'a",
+        default,
+        deserialize_with = "opt_cow",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub kafka_record_value: Option<Cow<'a, str>>,
     /// Kinesis data stream metadata.
     #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
@@ -88,20 +112,28 @@ pub struct EventRecord<'a> {
 #[serde(rename_all = "camelCase")]
 pub struct KinesisRecordMetadata<'a> {
     /// The shard the record was read from.
-    #[serde(borrow, default)]
+    #[serde(borrow = "\'a", default, deserialize_with = "nullable_cow")]
     pub shard_id: Cow<'a, str>,
     /// The partition key the producer gave.
-    #[serde(borrow, default)]
+    #[serde(borrow = "\'a", default, deserialize_with = "nullable_cow")]
     pub partition_key: Cow<'a, str>,
     /// When the stream received the record, in milliseconds since the epoch.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "millis",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub approximate_arrival_timestamp: Option<i64>,
     /// The record's sequence number in its shard.
-    #[serde(borrow, default)]
+    #[serde(borrow = "\'a", default, deserialize_with = "nullable_cow")]
     pub sequence_number: Cow<'a, str>,
     /// Position inside a KPL-aggregated record. Real events send a number, some
     /// samples a string: both are accepted (a non-numeric string reads as absent).
-    #[serde(default, deserialize_with = "number_or_string", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "number_or_string",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub subsequence_number: Option<u64>,
 }
 
@@ -116,7 +148,11 @@ pub struct MskRecordMetadata<'a> {
     #[serde(borrow = "'a", default, deserialize_with = "cow_or_number")]
     pub partition_id: Cow<'a, str>,
     /// When MSK received the record, in milliseconds since the epoch.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "millis",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub approximate_arrival_timestamp: Option<i64>,
 }
 
@@ -181,9 +217,17 @@ impl<'a> Event<'a> {
             SourceKind::Msk
         } else if self.source_kinesis_stream_arn.is_some() {
             SourceKind::Kinesis
-        } else if self.records.iter().any(|r| r.msk_record_metadata.is_some() || r.kafka_record_value.is_some()) {
+        } else if self
+            .records
+            .iter()
+            .any(|r| r.msk_record_metadata.is_some() || r.kafka_record_value.is_some())
+        {
             SourceKind::Msk
-        } else if self.records.iter().any(|r| r.kinesis_record_metadata.is_some()) {
+        } else if self
+            .records
+            .iter()
+            .any(|r| r.kinesis_record_metadata.is_some())
+        {
             SourceKind::Kinesis
         } else {
             SourceKind::DirectPut
@@ -198,7 +242,11 @@ impl<'a> Event<'a> {
             region: self.region.map(owned),
             source_kinesis_stream_arn: self.source_kinesis_stream_arn.map(owned),
             source_msk_arn: self.source_msk_arn.map(owned),
-            records: self.records.into_iter().map(EventRecord::into_owned).collect(),
+            records: self
+                .records
+                .into_iter()
+                .map(EventRecord::into_owned)
+                .collect(),
         }
     }
 }
@@ -272,12 +320,23 @@ impl<'de: 'a, 'a> Deserialize<'de> for CowStr<'a> {
     }
 }
 
-fn opt_cow<'de: 'a, 'a, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Cow<'a, str>>, D::Error> {
+fn opt_cow<'de: 'a, 'a, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Cow<'a, str>>, D::Error> {
     Ok(Option::<CowStr<'a>>::deserialize(deserializer)?.map(|s| s.0))
 }
 
+/// A string, with `null` read as empty (serializers of optional fields write it).
+fn nullable_cow<'de: 'a, 'a, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Cow<'a, str>, D::Error> {
+    Ok(opt_cow(deserializer)?.unwrap_or_default())
+}
+
 /// A string, or a number kept as its decimal text.
-fn cow_or_number<'de: 'a, 'a, D: Deserializer<'de>>(deserializer: D) -> Result<Cow<'a, str>, D::Error> {
+fn cow_or_number<'de: 'a, 'a, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Cow<'a, str>, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
     enum Either<'a> {
@@ -289,6 +348,45 @@ fn cow_or_number<'de: 'a, 'a, D: Deserializer<'de>>(deserializer: D) -> Result<C
         Either::Text(text) => text.0,
         Either::Number(number) => Cow::Owned(number.to_string()),
     })
+}
+
+/// Milliseconds since the epoch: a number (as Firehose sends), or a string
+/// holding one (as `aws_lambda_events` serializes its timestamps).
+fn millis<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<i64>, D::Error> {
+    // A visitor rather than an untagged enum: this runs for every record, and
+    // untagged enums buffer the value first.
+    struct MillisVisitor;
+    impl<'de> Visitor<'de> for MillisVisitor {
+        type Value = Option<i64>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("milliseconds since the epoch, as a number or a string")
+        }
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+            Ok(Some(v))
+        }
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+            Ok(i64::try_from(v).ok())
+        }
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+            Ok(Some(v as i64))
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            Ok(v.trim().parse().ok())
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_some<D: Deserializer<'de>>(
+            self,
+            deserializer: D,
+        ) -> Result<Self::Value, D::Error> {
+            deserializer.deserialize_any(self)
+        }
+    }
+    deserializer.deserialize_option(MillisVisitor)
 }
 
 /// A number, or a string holding one.
@@ -305,6 +403,34 @@ fn number_or_string<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option
         Some(Either::Text(text)) => text.0.trim().parse().ok(),
         None => None,
     })
+}
+
+/// From `aws_lambda_events`' event type, for code that already holds one. It
+/// has no MSK fields, so an MSK event should be parsed with
+/// [`Event::from_slice`] instead.
+///
+/// ```
+/// use aws_lambda_events::event::firehose::KinesisFirehoseEvent;
+/// use firehose_transform::Event;
+///
+/// let json = r#"{"invocationId":"i","records":[{"recordId":"r","approximateArrivalTimestamp":1495072949453,"data":"aGk="}]}"#;
+/// let theirs: KinesisFirehoseEvent = serde_json::from_str(json).unwrap();
+/// let ours = Event::try_from(&theirs).unwrap();
+/// assert_eq!(ours.records[0].payload(), Some("aGk="));
+/// ```
+impl TryFrom<&aws_lambda_events::event::firehose::KinesisFirehoseEvent> for Event<'static> {
+    type Error = EventError;
+
+    fn try_from(
+        event: &aws_lambda_events::event::firehose::KinesisFirehoseEvent,
+    ) -> Result<Self, EventError> {
+        // Their timestamps are chrono values and their data decoded bytes; their
+        // own serialization writes exactly the wire form this type reads.
+        let json = serde_json::to_vec(event).map_err(|error| EventError {
+            message: error.to_string(),
+        })?;
+        Event::from_slice(&json).map(Event::into_owned)
+    }
 }
 
 #[cfg(test)]
@@ -365,8 +491,15 @@ mod tests {
     #[test]
     fn malformed_events_say_what_is_wrong() {
         let not_json = Event::from_slice(b"hello").unwrap_err().to_string();
-        assert!(not_json.starts_with("malformed Firehose event: not valid JSON: expected value at line 1 column 1"), "{not_json}");
-        let no_id = Event::from_slice(br#"{"records":[{"data":""}]}"#).unwrap_err().to_string();
+        assert!(
+            not_json.starts_with(
+                "malformed Firehose event: not valid JSON: expected value at line 1 column 1"
+            ),
+            "{not_json}"
+        );
+        let no_id = Event::from_slice(br#"{"records":[{"data":""}]}"#)
+            .unwrap_err()
+            .to_string();
         assert!(no_id.contains("missing field `recordId`"), "{no_id}");
     }
 

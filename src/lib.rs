@@ -1,11 +1,102 @@
-//! firehose-transform (crate docs written with the core).
+//! # firehose-transform
+//!
+//! Amazon Data Firehose data transformation on AWS Lambda, with the response
+//! contract handled for you.
+//!
+//! Firehose invokes a transformation function with a batch of records and
+//! expects every `recordId` back **exactly once**, each `Ok`, `Dropped` or
+//! `ProcessingFailed`, in a response under Lambda's 6 MB limit, before the
+//! function times out. Break any of that and Firehose retries the whole batch,
+//! then sends all of it to the error bucket. This crate's [engine] makes those
+//! failures impossible: you write a [`Transform`] that handles one record, and
+//! the engine runs it over the batch:
+//!
+//! - every record id comes back exactly once, in input order;
+//! - the response is counted exactly and never exceeds the byte budget
+//!   (6 MiB by default); records that do not fit become `ProcessingFailed`,
+//!   from the first one that does not fit;
+//! - a record that is not base64, or whose transform fails or panics, fails
+//!   alone, with its reason logged;
+//! - records still waiting when the deadline nears fail instead of the whole
+//!   invocation timing out;
+//! - every invocation logs one summary line and CloudWatch EMF metrics.
+//!
+//! ## A complete transform
+//!
+//! ```
+//! use firehose_transform::{Context, Failure, Output, Record, Transform};
+//! use firehose_transform::formats::json::ObjectWriter;
+//!
+//! /// Wraps each line in a JSON object, drops comments, partitions by level.
+//! struct Wrap;
+//!
+//! impl Transform for Wrap {
+//!     type Item<'a> = (&'a str, &'a str); // (level, message), borrowed from the record
+//!
+//!     fn parse<'a>(&self, record: &Record<'a>, _: &mut Context) -> Result<Self::Item<'a>, Failure> {
+//!         let line = record.text()?.trim_end();
+//!         line.split_once(' ')
+//!             .ok_or_else(|| Failure::new("not LEVEL MESSAGE").with_detail(format!("no space in {line:?}")))
+//!     }
+//!
+//!     fn filter(&self, (level, _): &Self::Item<'_>, _: &mut Context) -> bool {
+//!         *level != "#"
+//!     }
+//!
+//!     fn convert(&self, (level, message): Self::Item<'_>, out: &mut Output) -> Result<(), Failure> {
+//!         out.partition_key("level", level.to_ascii_lowercase());
+//!         let mut object = ObjectWriter::new(out.buffer());
+//!         object.str("level", level);
+//!         object.str("message", message);
+//!         object.finish();
+//!         out.write(b"\n");
+//!         Ok(())
+//!     }
+//! }
+//!
+//! // In the binary: fn main() -> std::process::ExitCode { firehose_transform::run(Wrap) }
+//!
+//! // In its tests:
+//! let processed = firehose_transform::testing::run(&Wrap, ["INFO started", "# comment", "oops"]);
+//! assert_eq!(processed.text(0), "{\"level\":\"INFO\",\"message\":\"started\"}\n");
+//! assert_eq!(processed.partition_keys(0), &[("level".to_string(), "info".to_string())]);
+//! assert!(processed.is_dropped(1));
+//! assert_eq!(processed.failure_reason(2), Some("not LEVEL MESSAGE"));
+//! ```
+//!
+//! [`run`] serves the transform on Lambda, or, outside Lambda, runs it on a
+//! file (`--event FILE`, `--lines FILE`): see [`runtime`].
+//!
+//! ## Modules
+//! - [`transform`]: the trait you implement; [`engine`]: the guarantees;
+//!   [`event`] and [`response`]: the wire formats; [`runtime`]: `run`;
+//!   [`telemetry`]: summary and metrics; [`testing`]: the test kit;
+//!   [`config`]: settings from environment variables.
+//! - [`formats`]: log parsers and JSON/CSV writers; [`enrich`]: GeoIP. Neither
+//!   knows about Firehose: use them anywhere.
+//! - [`blueprints`]: the transforms behind the ready-made binaries.
+//!
+//! The crate re-exports [`lambda_runtime`] (and through it `tracing`) so a
+//! function needs no other dependency.
 
 pub mod blueprints;
+mod codec;
 pub mod config;
+pub mod engine;
 pub mod enrich;
 pub mod event;
 pub mod formats;
+pub mod response;
+pub mod runtime;
+pub mod telemetry;
+pub mod testing;
 pub mod transform;
 
-pub use event::{Event, EventError, EventRecord, KinesisRecordMetadata, MskRecordMetadata, SourceKind, SourceMetadata};
+pub use engine::{Engine, EngineConfig, Invocation};
+pub use event::{
+    Event, EventError, EventRecord, KinesisRecordMetadata, MskRecordMetadata, SourceKind,
+    SourceMetadata,
+};
+pub use lambda_runtime::{self, tracing};
+pub use runtime::{run, run_with};
 pub use transform::{Context, Failure, Output, Record, Transform};

@@ -43,8 +43,10 @@ impl<'a> Record<'a> {
     pub fn text(&self) -> Result<&'a str, Failure> {
         std::str::from_utf8(self.data).map_err(|error| {
             let at = error.valid_up_to();
-            Failure::new("data is not valid UTF-8")
-                .with_detail(format!("invalid byte {:#04x} at offset {at}", self.data[at]))
+            Failure::new("data is not valid UTF-8").with_detail(format!(
+                "invalid byte {:#04x} at offset {at}",
+                self.data[at]
+            ))
         })
     }
 

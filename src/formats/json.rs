@@ -236,7 +236,10 @@ mod tests {
     fn control_characters_use_short_escapes_where_json_has_them() {
         let mut out = Vec::new();
         write_str(&mut out, "\u{8}\u{c}\n\r\t\u{0}\u{1f}\\\"/é");
-        assert_eq!(String::from_utf8(out).unwrap(), r#""\b\f\n\r\t\u0000\u001f\\\"/é""#);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            r#""\b\f\n\r\t\u0000\u001f\\\"/é""#
+        );
     }
 
     #[test]

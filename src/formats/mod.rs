@@ -3,8 +3,8 @@
 //! Every module here works on plain `&str`/`&[u8]` and can be used on its own,
 //! in a transform or anywhere else.
 
+pub mod apache;
 pub mod csv;
 pub mod json;
-pub mod timestamp;
-pub mod apache;
 pub mod syslog;
+pub mod timestamp;

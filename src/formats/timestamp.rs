@@ -43,7 +43,8 @@ pub fn days_from_civil(year: i32, month: u8, day: u8) -> i64 {
     let era = year.div_euclid(400);
     let year_of_era = year - era * 400;
     let month = i64::from(month);
-    let day_of_year = (153 * (if month > 2 { month - 3 } else { month + 9 }) + 2) / 5 + i64::from(day) - 1;
+    let day_of_year =
+        (153 * (if month > 2 { month - 3 } else { month + 9 }) + 2) / 5 + i64::from(day) - 1;
     let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
     era * 146_097 + day_of_era - 719_468
 }
@@ -53,7 +54,8 @@ pub fn civil_from_days(days: i64) -> (i32, u8, u8) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let day_of_era = z - era * 146_097;
-    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
     let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
     let mp = (5 * day_of_year + 2) / 153;
     let day = (day_of_year - (153 * mp + 2) / 5 + 1) as u8;
@@ -115,7 +117,10 @@ impl DateTime {
     /// Seconds since the Unix epoch of this instant (offset applied).
     pub fn unix_seconds(&self) -> i64 {
         let days = days_from_civil(self.year, self.month, self.day);
-        days * 86_400 + i64::from(self.hour) * 3600 + i64::from(self.minute) * 60 + i64::from(self.second)
+        days * 86_400
+            + i64::from(self.hour) * 3600
+            + i64::from(self.minute) * 60
+            + i64::from(self.second)
             - i64::from(self.offset_minutes) * 60
     }
 
@@ -224,7 +229,16 @@ mod tests {
 
     #[test]
     fn offset_conversion_crosses_midnight_and_year() {
-        let t = DateTime { year: 2015, month: 12, day: 31, hour: 23, minute: 30, second: 0, nanos: 0, offset_minutes: -90 };
+        let t = DateTime {
+            year: 2015,
+            month: 12,
+            day: 31,
+            hour: 23,
+            minute: 30,
+            second: 0,
+            nanos: 0,
+            offset_minutes: -90,
+        };
         assert_eq!(t.to_utc().to_rfc3339(), "2016-01-01T01:00:00Z");
         assert_eq!(t.to_rfc3339(), "2015-12-31T23:30:00-01:30");
     }
@@ -239,7 +253,16 @@ mod tests {
 
     #[test]
     fn validity_checks_the_month_length() {
-        let t = DateTime { year: 2023, month: 2, day: 29, hour: 0, minute: 0, second: 0, nanos: 0, offset_minutes: 0 };
+        let t = DateTime {
+            year: 2023,
+            month: 2,
+            day: 29,
+            hour: 0,
+            minute: 0,
+            second: 0,
+            nanos: 0,
+            offset_minutes: 0,
+        };
         assert!(!t.is_valid());
         assert!(DateTime { year: 2024, ..t }.is_valid());
     }

@@ -1,0 +1,487 @@
+//! The wire format out: the response Firehose expects, and its exact size.
+//!
+//! A [`Response`] is built record by record by the [engine](crate::engine). It
+//! stores every id and every base64 payload in two shared buffers (no allocation
+//! per record) and knows, at every step, exactly how many bytes its JSON will
+//! take: [`Response::serialized_len`] is computed from the same escaping rules
+//! serde_json applies (see [`quoted_len`]), and a property test pins the two
+//! together. That exact count is what lets the engine fill a response up to the
+//! 6 MB limit without a headroom guess.
+//!
+//! The JSON written (by `serde_json`, through `Serialize`) is compact:
+//! `{"records":[{"recordId":"…","result":"Ok","data":"…","metadata":{"partitionKeys":{…}}},…]}`.
+//! `data` (or `kafkaRecordValue` for an MSK source) appears for `Ok` records
+//! only, and `metadata` only when the record has partition keys.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::codec;
+use crate::formats::json::{quoted_len, write_str};
+
+/// The outcome Firehose is told for one record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum RecordResult {
+    /// Transformed: `data` holds the output.
+    Ok,
+    /// Deliberately discarded; counts as success.
+    Dropped,
+    /// Could not be processed: Firehose writes the original to the error prefix.
+    ProcessingFailed,
+}
+
+impl RecordResult {
+    /// The name on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecordResult::Ok => "Ok",
+            RecordResult::Dropped => "Dropped",
+            RecordResult::ProcessingFailed => "ProcessingFailed",
+        }
+    }
+}
+
+impl fmt::Display for RecordResult {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One entry of a [`Response`], as stored: ranges into the shared buffers.
+#[derive(Debug, Clone)]
+struct Entry {
+    id_end: usize,
+    data_end: usize,
+    result: RecordResult,
+    partition_keys: Option<Box<[(String, String)]>>,
+}
+
+/// A borrowed view of one response record.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ResponseRecordRef<'a> {
+    /// The record's id, as received.
+    pub record_id: &'a str,
+    /// The result.
+    pub result: RecordResult,
+    /// The output, base64 (`Ok` only).
+    pub data: Option<&'a str>,
+    /// The partition keys (empty when none).
+    pub partition_keys: &'a [(String, String)],
+}
+
+/// A Firehose transformation response under construction or complete.
+///
+/// ```
+/// use firehose_transform::response::{RecordResult, Response};
+///
+/// let mut response = Response::new(false);
+/// response.push_encoded("r1", RecordResult::Ok, Some("aGk="), &[]);
+/// response.push_encoded("r2", RecordResult::Dropped, None, &[]);
+/// let json = response.to_json();
+/// assert_eq!(
+///     std::str::from_utf8(&json).unwrap(),
+///     r#"{"records":[{"recordId":"r1","result":"Ok","data":"aGk="},{"recordId":"r2","result":"Dropped"}]}"#
+/// );
+/// assert_eq!(response.serialized_len(), json.len());
+/// ```
+#[derive(Debug, Clone)]
+pub struct Response {
+    ids: String,
+    data: String,
+    entries: Vec<Entry>,
+    kafka: bool,
+    serialized_len: usize,
+}
+
+/// `{"records":[` and `]}`.
+const FRAMING_LEN: usize = r#"{"records":["#.len() + "]}".len();
+
+impl Response {
+    /// An empty response. `kafka` selects `kafkaRecordValue` (MSK source) in
+    /// place of `data`.
+    pub fn new(kafka: bool) -> Self {
+        Response {
+            ids: String::new(),
+            data: String::new(),
+            entries: Vec::new(),
+            kafka,
+            serialized_len: FRAMING_LEN,
+        }
+    }
+
+    /// An empty response with room for `records` records and `data_bytes` of base64.
+    pub fn with_capacity(kafka: bool, records: usize, data_bytes: usize) -> Self {
+        let mut response = Response::new(kafka);
+        response.entries.reserve_exact(records);
+        response.data.reserve_exact(data_bytes);
+        response
+    }
+
+    /// Whether the payload key is `kafkaRecordValue`.
+    pub fn is_kafka(&self) -> bool {
+        self.kafka
+    }
+
+    fn data_key(&self) -> &'static str {
+        if self.kafka {
+            "kafkaRecordValue"
+        } else {
+            "data"
+        }
+    }
+
+    /// The exact length of this response's JSON, in bytes.
+    pub fn serialized_len(&self) -> usize {
+        self.serialized_len
+    }
+
+    /// The number of records so far.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether there are no records.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The bytes one record adds to the JSON (the separating comma included when
+    /// it is not the first record). `data_len` is the base64 length.
+    pub fn entry_len(
+        &self,
+        record_id: &str,
+        result: RecordResult,
+        data_len: Option<usize>,
+        partition_keys: &[(String, String)],
+        first: bool,
+    ) -> usize {
+        let mut len = usize::from(!first)
+            + r#"{"recordId":"#.len()
+            + quoted_len(record_id)
+            + r#","result":""#.len()
+            + result.as_str().len()
+            + r#""}"#.len();
+        if let Some(data_len) = data_len {
+            // ,"data":"…"
+            len += ",\"".len() + self.data_key().len() + "\":\"".len() + data_len + "\"".len();
+        }
+        if !partition_keys.is_empty() {
+            len += r#","metadata":{"partitionKeys":{}}"#.len() + partition_keys.len() - 1;
+            len += partition_keys
+                .iter()
+                .map(|(key, value)| quoted_len(key) + 1 + quoted_len(value))
+                .sum::<usize>();
+        }
+        len
+    }
+
+    /// The bytes a `ProcessingFailed` entry for `record_id` adds.
+    pub fn failed_entry_len(&self, record_id: &str, first: bool) -> usize {
+        self.entry_len(record_id, RecordResult::ProcessingFailed, None, &[], first)
+    }
+
+    /// Appends a record whose output is already base64 (`data` for `Ok` only;
+    /// ignored otherwise, as are partition keys).
+    pub fn push_encoded(
+        &mut self,
+        record_id: &str,
+        result: RecordResult,
+        data: Option<&str>,
+        partition_keys: &[(String, String)],
+    ) {
+        let data = data.filter(|_| result == RecordResult::Ok);
+        self.data.push_str(data.unwrap_or(""));
+        self.finish_entry(record_id, result, data.map(str::len), partition_keys);
+    }
+
+    /// Appends an `Ok` record, base64-encoding `output` straight into the
+    /// response's buffer.
+    pub fn push_ok(&mut self, record_id: &str, output: &[u8], partition_keys: &[(String, String)]) {
+        let before = self.data.len();
+        codec::encode_append(output, &mut self.data);
+        let data_len = self.data.len() - before;
+        self.finish_entry(record_id, RecordResult::Ok, Some(data_len), partition_keys);
+    }
+
+    fn finish_entry(
+        &mut self,
+        record_id: &str,
+        result: RecordResult,
+        data_len: Option<usize>,
+        partition_keys: &[(String, String)],
+    ) {
+        let partition_keys = if result == RecordResult::Ok {
+            partition_keys
+        } else {
+            &[]
+        };
+        self.serialized_len += self.entry_len(
+            record_id,
+            result,
+            data_len,
+            partition_keys,
+            self.entries.is_empty(),
+        );
+        self.ids.push_str(record_id);
+        self.entries.push(Entry {
+            id_end: self.ids.len(),
+            data_end: self.data.len(),
+            result,
+            partition_keys: (!partition_keys.is_empty()).then(|| partition_keys.into()),
+        });
+    }
+
+    /// The records, in order.
+    pub fn records(&self) -> impl ExactSizeIterator<Item = ResponseRecordRef<'_>> + '_ {
+        let mut id_start = 0;
+        let mut data_start = 0;
+        self.entries.iter().map(move |entry| {
+            let record = ResponseRecordRef {
+                record_id: &self.ids[id_start..entry.id_end],
+                result: entry.result,
+                data: (entry.result == RecordResult::Ok)
+                    .then(|| &self.data[data_start..entry.data_end]),
+                partition_keys: entry.partition_keys.as_deref().unwrap_or(&[]),
+            };
+            id_start = entry.id_end;
+            data_start = entry.data_end;
+            record
+        })
+    }
+
+    /// The response as JSON bytes (exactly [`serialized_len`](Response::serialized_len) of them).
+    pub fn to_json(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.serialized_len);
+        self.write_json(&mut out)
+            .expect("writing to a Vec cannot fail");
+        out
+    }
+
+    /// Writes the response's JSON to `writer` (give it a buffered writer).
+    ///
+    /// Written by hand rather than through serde: base64 never needs escaping,
+    /// so payloads are copied as they are instead of being scanned byte by
+    /// byte, and ids and keys are escaped by [`write_str`], which matches
+    /// serde_json byte for byte.
+    pub fn write_json<W: std::io::Write>(&self, mut writer: W) -> std::io::Result<()> {
+        let data_key: &[u8] = if self.kafka {
+            b",\"kafkaRecordValue\":\""
+        } else {
+            b",\"data\":\""
+        };
+        let mut scratch = Vec::with_capacity(256);
+        writer.write_all(b"{\"records\":[")?;
+        for (i, record) in self.records().enumerate() {
+            scratch.clear();
+            if i > 0 {
+                scratch.push(b',');
+            }
+            scratch.extend_from_slice(b"{\"recordId\":");
+            write_str(&mut scratch, record.record_id);
+            scratch.extend_from_slice(b",\"result\":\"");
+            scratch.extend_from_slice(record.result.as_str().as_bytes());
+            scratch.push(b'"');
+            if let Some(data) = record.data {
+                scratch.extend_from_slice(data_key);
+                writer.write_all(&scratch)?;
+                writer.write_all(data.as_bytes())?;
+                scratch.clear();
+                scratch.push(b'"');
+            }
+            if !record.partition_keys.is_empty() {
+                scratch.extend_from_slice(b",\"metadata\":{\"partitionKeys\":{");
+                for (j, (key, value)) in record.partition_keys.iter().enumerate() {
+                    if j > 0 {
+                        scratch.push(b',');
+                    }
+                    write_str(&mut scratch, key);
+                    scratch.push(b':');
+                    write_str(&mut scratch, value);
+                }
+                scratch.extend_from_slice(b"}}");
+            }
+            scratch.push(b'}');
+            writer.write_all(&scratch)?;
+        }
+        writer.write_all(b"]}")
+    }
+}
+
+/// A response as read back from JSON (owned), for checking a response that
+/// came from elsewhere: a binary's output, another implementation.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+pub struct WireResponse {
+    /// The records.
+    pub records: Vec<WireResponseRecord>,
+}
+
+/// One record of a [`WireResponse`].
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WireResponseRecord {
+    /// The record's id.
+    pub record_id: String,
+    /// `Ok`, `Dropped` or `ProcessingFailed`.
+    pub result: RecordResult,
+    /// The output, base64 (non-MSK sources).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<String>,
+    /// The output, base64 (MSK source).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kafka_record_value: Option<String>,
+    /// Partition keys, when any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<WireMetadata>,
+}
+
+/// The `metadata` of a [`WireResponseRecord`].
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WireMetadata {
+    /// Dynamic partitioning keys.
+    #[serde(default)]
+    pub partition_keys: BTreeMap<String, String>,
+}
+
+impl WireResponseRecord {
+    /// The base64 payload, whichever key carried it.
+    pub fn payload(&self) -> Option<&str> {
+        self.data.as_deref().or(self.kafka_record_value.as_deref())
+    }
+}
+
+/// Into `aws_lambda_events`' response type, for code that returns that type.
+///
+/// ```
+/// use aws_lambda_events::event::firehose::KinesisFirehoseResponse;
+/// use firehose_transform::response::{RecordResult, Response};
+///
+/// let mut response = Response::new(false);
+/// response.push_ok("r1", b"hi", &[("day".to_string(), "01".to_string())]);
+/// response.push_encoded("r2", RecordResult::Dropped, None, &[]);
+/// let theirs = KinesisFirehoseResponse::from(&response);
+/// assert_eq!(theirs.records[0].data.0, b"hi");
+/// assert_eq!(theirs.records[0].metadata.partition_keys["day"], "01");
+/// assert_eq!(theirs.records[1].result.as_deref(), Some("Dropped"));
+/// ```
+impl From<&Response> for aws_lambda_events::event::firehose::KinesisFirehoseResponse {
+    fn from(response: &Response) -> Self {
+        use aws_lambda_events::encodings::Base64Data;
+        use aws_lambda_events::event::firehose::{
+            KinesisFirehoseResponse, KinesisFirehoseResponseRecord,
+        };
+
+        let mut theirs = KinesisFirehoseResponse::default();
+        theirs.records = response
+            .records()
+            .map(|record| {
+                let mut out = KinesisFirehoseResponseRecord::default();
+                out.record_id = Some(record.record_id.to_string());
+                out.result = Some(record.result.as_str().to_string());
+                // `Base64Data` is non-exhaustive: fill a default one.
+                let mut data = Base64Data::default();
+                if let Some(b64) = record.data {
+                    data.0 = codec::decode(b64).expect("a response holds the base64 it encoded");
+                }
+                out.data = data;
+                out.metadata.partition_keys = record.partition_keys.iter().cloned().collect();
+                out
+            })
+            .collect();
+        theirs
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn keys() -> impl Strategy<Value = Vec<(String, String)>> {
+        proptest::collection::vec((any::<String>(), any::<String>()), 0..3).prop_map(|mut keys| {
+            keys.sort();
+            keys.dedup_by(|a, b| a.0 == b.0);
+            keys
+        })
+    }
+
+    fn result() -> impl Strategy<Value = RecordResult> {
+        prop_oneof![
+            Just(RecordResult::Ok),
+            Just(RecordResult::Dropped),
+            Just(RecordResult::ProcessingFailed)
+        ]
+    }
+
+    proptest! {
+        /// The count the engine budgets with is the length serde_json writes,
+        /// whatever the ids (quotes, control characters, non-ASCII), keys or source.
+        #[test]
+        fn serialized_len_is_exact(
+            kafka in any::<bool>(),
+            records in proptest::collection::vec(
+                (any::<String>(), result(), proptest::collection::vec(any::<u8>(), 0..40), keys()),
+                0..8,
+            ),
+        ) {
+            let mut response = Response::new(kafka);
+            for (id, result, data, keys) in &records {
+                let predicted = response.entry_len(
+                    id,
+                    *result,
+                    (*result == RecordResult::Ok).then(|| data.len().div_ceil(3) * 4),
+                    if *result == RecordResult::Ok { keys } else { &[] },
+                    response.is_empty(),
+                );
+                let before = response.serialized_len();
+                if *result == RecordResult::Ok {
+                    response.push_ok(id, data, keys);
+                } else {
+                    response.push_encoded(id, *result, None, keys);
+                }
+                prop_assert_eq!(response.serialized_len() - before, predicted);
+            }
+            let json = response.to_json();
+            prop_assert_eq!(json.len(), response.serialized_len());
+
+            let back: WireResponse = serde_json::from_slice(&json).unwrap();
+            prop_assert_eq!(back.records.len(), records.len());
+            for (wire, (id, result, data, keys)) in back.records.iter().zip(&records) {
+                prop_assert_eq!(&wire.record_id, id);
+                prop_assert_eq!(wire.result, *result);
+                if *result == RecordResult::Ok {
+                    let payload = if kafka { &wire.kafka_record_value } else { &wire.data };
+                    let decoded = codec::decode(payload.as_deref().unwrap()).unwrap();
+                    prop_assert_eq!(&decoded, data);
+                    let expected: BTreeMap<_, _> = keys.iter().cloned().collect();
+                    prop_assert_eq!(wire.metadata.as_ref().map(|m| m.partition_keys.clone()).unwrap_or_default(), expected);
+                } else {
+                    prop_assert!(wire.payload().is_none());
+                    prop_assert!(wire.metadata.is_none());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn msk_responses_use_kafka_record_value() {
+        let mut response = Response::new(true);
+        response.push_ok("a", b"hi", &[("k".into(), "v".into())]);
+        assert_eq!(
+            String::from_utf8(response.to_json()).unwrap(),
+            r#"{"records":[{"recordId":"a","result":"Ok","kafkaRecordValue":"aGk=","metadata":{"partitionKeys":{"k":"v"}}}]}"#
+        );
+    }
+
+    #[test]
+    fn empty_output_still_carries_data() {
+        let mut response = Response::new(false);
+        response.push_ok("a", b"", &[]);
+        assert_eq!(
+            String::from_utf8(response.to_json()).unwrap(),
+            r#"{"records":[{"recordId":"a","result":"Ok","data":""}]}"#
+        );
+    }
+}

@@ -1,0 +1,526 @@
+//! [`run`] and [`run_with`]: one call from `main` to a working function, on
+//! Lambda or locally.
+//!
+//! On Lambda (`AWS_LAMBDA_RUNTIME_API` set) the transform is served through
+//! `lambda_runtime`; each invocation logs one summary line and, unless
+//! `FIREHOSE_METRICS=false`, one CloudWatch EMF metrics line.
+//!
+//! Anywhere else the same binary runs in **local mode**:
+//!
+//! ```text
+//! BIN --event FILE [--decode]       a Firehose event (JSON) in, the response JSON out
+//! BIN --lines FILE [--decode] [--batch-bytes N]
+//!                                   one record per line (LF or CRLF), in Firehose-sized
+//!                                   batches (default 1 MiB of records), one response a line
+//! ```
+//!
+//! `FILE` may be `-` for standard input. `--decode` prints each output record
+//! decoded, one per line with its result, instead of response JSON. The summary
+//! goes to standard error. The exit status is 0 whenever a response was
+//! produced (failed records included), 1 with one line on standard error when
+//! the input cannot be read or is not an event, 2 for bad arguments or settings.
+
+use std::ffi::OsString;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
+use std::process::ExitCode;
+use std::time::{Duration, Instant, SystemTime};
+
+use lambda_runtime::{service_fn, tracing, Diagnostic, LambdaEvent};
+use serde_json::value::RawValue;
+
+use crate::codec;
+use crate::config::{ConfigError, Settings};
+use crate::engine::{Engine, EngineConfig, Invocation};
+use crate::event::{Event, EventRecord};
+use crate::response::RecordResult;
+use crate::telemetry::{now_ms, MetricsConfig, Summary};
+use crate::transform::Transform;
+
+/// Firehose's default processor buffer size: the batch size of `--lines`.
+pub const DEFAULT_BATCH_BYTES: usize = 1024 * 1024;
+
+/// Serves `transform`: on Lambda when `AWS_LAMBDA_RUNTIME_API` is set, in
+/// local mode otherwise. Returns the process's exit code.
+///
+/// ```no_run
+/// use firehose_transform::{Context, Failure, Output, Record, Transform};
+///
+/// struct Passthrough;
+/// impl Transform for Passthrough {
+///     type Item<'a> = &'a [u8];
+///     fn parse<'a>(&self, record: &Record<'a>, _: &mut Context) -> Result<&'a [u8], Failure> {
+///         Ok(record.data)
+///     }
+///     fn convert(&self, data: &[u8], out: &mut Output) -> Result<(), Failure> {
+///         out.write(data);
+///         Ok(())
+///     }
+/// }
+///
+/// fn main() -> std::process::ExitCode {
+///     firehose_transform::run(Passthrough)
+/// }
+/// ```
+pub fn run<T: Transform>(transform: T) -> ExitCode {
+    run_with(move |_: &Settings| Ok(transform))
+}
+
+/// Like [`run`], building the transform from settings first: once per
+/// execution environment, before the first invocation. A bad setting (the
+/// transform's or the engine's) stops the process with one line on standard
+/// error naming the variable and the problem, and exit status 2.
+///
+/// ```no_run
+/// fn main() -> std::process::ExitCode {
+///     firehose_transform::run_with(firehose_transform::blueprints::process_record::ProcessRecord::from_settings)
+/// }
+/// ```
+pub fn run_with<T, F>(init: F) -> ExitCode
+where
+    T: Transform,
+    F: FnOnce(&Settings) -> Result<T, ConfigError>,
+{
+    let program = program_name();
+    let on_lambda = std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some();
+    let local_args = if on_lambda {
+        None
+    } else {
+        match LocalArgs::parse(std::env::args_os().skip(1)) {
+            Ok(args) => Some(args),
+            Err(ArgsError::Help) => {
+                println!("{}", usage(&program));
+                return ExitCode::SUCCESS;
+            }
+            Err(ArgsError::Bad(problem)) => {
+                eprintln!("{program}: {problem}\n\n{}", usage(&program));
+                return ExitCode::from(2);
+            }
+        }
+    };
+    if on_lambda {
+        tracing::init_default_subscriber();
+    } else {
+        // Standard output carries the responses; logs go to standard error.
+        tracing::init_default_subscriber_with_writer(io::stderr);
+    }
+
+    let settings = Settings::from_env();
+    let configured = EngineConfig::from_settings(&settings).and_then(|engine_config| {
+        // Metrics are for CloudWatch: off locally unless asked for.
+        let metrics = MetricsConfig::from_settings(&settings, on_lambda)?;
+        Ok((engine_config, metrics, init(&settings)?))
+    });
+    let (engine_config, metrics, transform) = match configured {
+        Ok(parts) => parts,
+        Err(error) => {
+            eprintln!("{program}: configuration error: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    let engine = Engine::with_config(transform, engine_config);
+    match local_args {
+        None => serve_lambda(&engine, &metrics, &program),
+        Some(args) => run_local(&engine, &metrics, &args, &program),
+    }
+}
+
+fn program_name() -> String {
+    std::env::args_os()
+        .next()
+        .map(std::path::PathBuf::from)
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "firehose-transform".to_string())
+}
+
+fn usage(program: &str) -> String {
+    format!(
+        "usage: {program} --event FILE [--decode]\n       \
+         {program} --lines FILE [--decode] [--batch-bytes N]\n\
+         FILE may be - for standard input. Without AWS_LAMBDA_RUNTIME_API set, the function runs\n\
+         locally: --event processes one Firehose event (JSON) and prints the response JSON;\n\
+         --lines makes one record of each line and prints one response per batch of\n\
+         N bytes of records (default {DEFAULT_BATCH_BYTES}, Firehose's default buffer).\n\
+         --decode prints each output record decoded, with its result, instead."
+    )
+}
+
+fn log_invocation(
+    summary: &Summary,
+    metrics: &MetricsConfig,
+    failures: &[crate::engine::RecordFailure],
+    event: &Event<'_>,
+) {
+    // Per-record reasons for the first few failures: Firehose's error records
+    // never say why, so this is where an operator finds out.
+    const LOGGED_FAILURES: usize = 10;
+    for failed in failures.iter().take(LOGGED_FAILURES) {
+        let record_id = event.records.get(failed.index).map_or("", |r| &r.record_id);
+        tracing::warn!(
+            record_id,
+            reason = failed.failure.reason(),
+            detail = failed.failure.detail().unwrap_or(""),
+            "record failed"
+        );
+    }
+    summary.log();
+    if metrics.enabled {
+        let line = metrics.emf_line(summary, now_ms());
+        // EMF must be a line of its own on the log stream, outside any log
+        // formatting, so it is printed directly rather than through tracing.
+        let mut out = io::stdout().lock();
+        let _ = writeln!(out, "{line}");
+    }
+}
+
+fn serve_lambda<T: Transform>(
+    engine: &Engine<T>,
+    metrics: &MetricsConfig,
+    program: &str,
+) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("{program}: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let handler = service_fn(|request: LambdaEvent<Box<RawValue>>| async move {
+        // Lambda's deadline is wall-clock; the engine counts on a monotonic clock.
+        let remaining = request
+            .context
+            .deadline()
+            .duration_since(SystemTime::now())
+            .unwrap_or(Duration::ZERO);
+        let deadline = Instant::now() + remaining;
+        let json = request.payload.get().as_bytes();
+        let event = Event::from_slice(json).map_err(|error| {
+            tracing::error!(%error, "invocation failed");
+            Diagnostic {
+                error_type: "MalformedFirehoseEvent".to_string(),
+                error_message: error.to_string(),
+            }
+        })?;
+        let invocation = engine.process(&event, Some(deadline));
+        log_invocation(&invocation.summary, metrics, &invocation.failures, &event);
+        // lambda_runtime serializes what the handler returns; a RawValue is
+        // copied verbatim, so the bytes sent are the ones the engine counted.
+        let json =
+            String::from_utf8(invocation.response.to_json()).map_err(|error| internal(&error))?;
+        RawValue::from_string(json).map_err(|error| internal(&error))
+    });
+    match runtime.block_on(lambda_runtime::run(handler)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("{program}: Lambda runtime error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// An error that is a bug in this crate, reported rather than panicking.
+fn internal(error: &dyn std::fmt::Display) -> Diagnostic {
+    tracing::error!(%error, "internal error building the response");
+    Diagnostic {
+        error_type: "InternalError".to_string(),
+        error_message: format!("firehose-transform built an invalid response: {error}"),
+    }
+}
+
+/// Local mode's arguments.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct LocalArgs {
+    input: Input,
+    path: OsString,
+    decode: bool,
+    batch_bytes: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Input {
+    Event,
+    Lines,
+}
+
+/// Why local mode's arguments were not taken.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum ArgsError {
+    Help,
+    Bad(String),
+}
+
+impl From<String> for ArgsError {
+    fn from(problem: String) -> Self {
+        ArgsError::Bad(problem)
+    }
+}
+
+impl From<&str> for ArgsError {
+    fn from(problem: &str) -> Self {
+        ArgsError::Bad(problem.to_string())
+    }
+}
+
+impl LocalArgs {
+    fn parse(args: impl IntoIterator<Item = OsString>) -> Result<LocalArgs, ArgsError> {
+        let mut input = None;
+        let mut decode = false;
+        let mut batch_bytes = DEFAULT_BATCH_BYTES;
+        let mut args = args.into_iter();
+        while let Some(arg) = args.next() {
+            match arg.to_str() {
+                Some(flag @ ("--event" | "--lines")) => {
+                    let path = args
+                        .next()
+                        .ok_or_else(|| format!("{flag} needs a file (or - for standard input)"))?;
+                    if input.is_some() {
+                        return Err("give one of --event and --lines, once".into());
+                    }
+                    input = Some((
+                        if flag == "--event" {
+                            Input::Event
+                        } else {
+                            Input::Lines
+                        },
+                        path,
+                    ));
+                }
+                Some("--decode") => decode = true,
+                Some("--batch-bytes") => {
+                    let value = args.next().ok_or("--batch-bytes needs a number of bytes")?;
+                    batch_bytes = value
+                        .to_str()
+                        .and_then(|v| v.parse().ok())
+                        .filter(|n| *n > 0)
+                        .ok_or_else(|| {
+                            format!("--batch-bytes: {value:?} is not a positive number of bytes")
+                        })?;
+                }
+                Some("-h" | "--help") => return Err(ArgsError::Help),
+                _ => return Err(format!("unexpected argument {arg:?}").into()),
+            }
+        }
+        let (input, path) = input.ok_or("give --event FILE or --lines FILE (this is local mode: AWS_LAMBDA_RUNTIME_API is not set)")?;
+        Ok(LocalArgs {
+            input,
+            path,
+            decode,
+            batch_bytes,
+        })
+    }
+
+    fn display_path(&self) -> String {
+        if self.path == "-" {
+            "standard input".to_string()
+        } else {
+            self.path.to_string_lossy().into_owned()
+        }
+    }
+
+    fn open(&self) -> io::Result<Box<dyn Read>> {
+        if self.path == "-" {
+            Ok(Box::new(io::stdin().lock()))
+        } else {
+            Ok(Box::new(File::open(&self.path)?))
+        }
+    }
+}
+
+fn run_local<T: Transform>(
+    engine: &Engine<T>,
+    metrics: &MetricsConfig,
+    args: &LocalArgs,
+    program: &str,
+) -> ExitCode {
+    let shown = args.display_path();
+    let mut out = BufWriter::with_capacity(1 << 16, io::stdout().lock());
+    let result = match args.input {
+        Input::Event => local_event(engine, metrics, args, &mut out),
+        Input::Lines => local_lines(engine, metrics, args, &mut out),
+    };
+    match result.and_then(|()| out.flush().map_err(LocalError::Output)) {
+        Ok(()) => ExitCode::SUCCESS,
+        // A closed pipe (`| head`) is the reader's choice, not a failure.
+        Err(LocalError::Output(error)) if error.kind() == io::ErrorKind::BrokenPipe => {
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("{program}: {}", error.describe(&shown));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+enum LocalError {
+    Input(io::Error),
+    Output(io::Error),
+    Event(crate::event::EventError),
+}
+
+impl LocalError {
+    fn describe(&self, path: &str) -> String {
+        match self {
+            LocalError::Input(error) => format!("cannot read {path}: {error}"),
+            LocalError::Output(error) => format!("cannot write the response: {error}"),
+            LocalError::Event(error) => format!("{path}: {error}"),
+        }
+    }
+}
+
+fn local_event<T: Transform>(
+    engine: &Engine<T>,
+    metrics: &MetricsConfig,
+    args: &LocalArgs,
+    out: &mut impl Write,
+) -> Result<(), LocalError> {
+    let mut json = Vec::new();
+    args.open()
+        .and_then(|mut input| input.read_to_end(&mut json))
+        .map_err(LocalError::Input)?;
+    let event = Event::from_slice(&json).map_err(LocalError::Event)?;
+    let invocation = engine.process(&event, None);
+    log_invocation(&invocation.summary, metrics, &invocation.failures, &event);
+    emit(&invocation, &event, args.decode, out).map_err(LocalError::Output)
+}
+
+fn local_lines<T: Transform>(
+    engine: &Engine<T>,
+    metrics: &MetricsConfig,
+    args: &LocalArgs,
+    out: &mut impl Write,
+) -> Result<(), LocalError> {
+    let mut reader = BufReader::with_capacity(1 << 16, args.open().map_err(LocalError::Input)?);
+    let mut total = Summary::new("local");
+    let mut batches = 0usize;
+    let mut line_number = 0usize;
+    let mut line = Vec::new();
+    let mut pending: Option<Vec<u8>> = None;
+    loop {
+        // One batch: lines until the next would pass the batch size (a line
+        // longer than the batch goes alone), as Firehose fills its buffer.
+        let mut event = Event {
+            invocation_id: format!("local-{}", batches + 1).into(),
+            ..Event::default()
+        };
+        let mut batch_bytes = 0usize;
+        let arrival = now_ms() as i64;
+        loop {
+            let next = match pending.take() {
+                Some(held) => held,
+                None => {
+                    line.clear();
+                    if reader
+                        .read_until(b'\n', &mut line)
+                        .map_err(LocalError::Input)?
+                        == 0
+                    {
+                        break;
+                    }
+                    let text = line.strip_suffix(b"\n").unwrap_or(&line);
+                    text.strip_suffix(b"\r").unwrap_or(text).to_vec()
+                }
+            };
+            if !event.records.is_empty() && batch_bytes + next.len() > args.batch_bytes {
+                pending = Some(next);
+                break;
+            }
+            line_number += 1;
+            batch_bytes += next.len();
+            event.records.push(EventRecord {
+                record_id: format!("line-{line_number}").into(),
+                approximate_arrival_timestamp: Some(arrival),
+                data: Some(codec::encode(&next).into()),
+                ..EventRecord::default()
+            });
+        }
+        if event.records.is_empty() {
+            break;
+        }
+        batches += 1;
+        let invocation = engine.process(&event, None);
+        log_invocation(&invocation.summary, metrics, &invocation.failures, &event);
+        total.merge(&invocation.summary);
+        emit(&invocation, &event, args.decode, out).map_err(LocalError::Output)?;
+    }
+    if batches > 1 {
+        tracing::info!(batches, lines = line_number, totals = %total.to_json(), "all batches");
+    }
+    Ok(())
+}
+
+/// Writes one invocation's output: its response JSON on one line, or with
+/// `decode`, one line per record: result, id, then the output or the reason.
+fn emit(
+    invocation: &Invocation,
+    event: &Event<'_>,
+    decode: bool,
+    out: &mut impl Write,
+) -> io::Result<()> {
+    if !decode {
+        invocation.response.write_json(&mut *out)?;
+        return out.write_all(b"\n");
+    }
+    let _ = event;
+    let mut failures = invocation.failures.iter().peekable();
+    let mut decoded = Vec::new();
+    for (index, record) in invocation.response.records().enumerate() {
+        write!(out, "{:<16} {}", record.result.as_str(), record.record_id)?;
+        match record.result {
+            RecordResult::Ok => {
+                decoded.clear();
+                if let Some(data) = record.data {
+                    codec::decode_append(data, &mut decoded).map_err(io::Error::other)?;
+                }
+                let text = String::from_utf8_lossy(&decoded);
+                // One line per record: the delimiter is implied, inner line
+                // breaks are shown escaped.
+                let text = text.strip_suffix('\n').unwrap_or(&text);
+                write!(out, " {}", text.replace('\r', "\\r").replace('\n', "\\n"))?;
+                for (key, value) in record.partition_keys {
+                    write!(out, " [{key}={value}]")?;
+                }
+            }
+            RecordResult::ProcessingFailed => {
+                if let Some(failed) = failures.next_if(|f| f.index == index) {
+                    write!(out, " {}", failed.failure)?;
+                }
+            }
+            RecordResult::Dropped => {}
+        }
+        out.write_all(b"\n")?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<LocalArgs, String> {
+        LocalArgs::parse(args.iter().map(OsString::from)).map_err(|e| format!("{e:?}"))
+    }
+
+    #[test]
+    fn local_arguments_need_exactly_one_input() {
+        assert!(parse(&[])
+            .unwrap_err()
+            .contains("give --event FILE or --lines FILE"));
+        assert!(parse(&["--event", "a", "--lines", "b"])
+            .unwrap_err()
+            .contains("once"));
+        assert!(parse(&["--event"])
+            .unwrap_err()
+            .contains("--event needs a file"));
+        let args = parse(&["--lines", "-", "--decode", "--batch-bytes", "100"]).unwrap();
+        assert_eq!(
+            (args.input, args.decode, args.batch_bytes),
+            (Input::Lines, true, 100)
+        );
+        assert!(parse(&["--lines", "x", "--batch-bytes", "0"])
+            .unwrap_err()
+            .contains("not a positive number"));
+    }
+}
