@@ -692,3 +692,321 @@ fn a_full_verification_passes_on_the_test_databases() {
         .to_string()
         .contains("failed verification"));
 }
+
+// ---------------------------------------------------------------------------
+// The geoip-enrich blueprint, through the engine
+
+mod blueprint {
+    use super::fixture;
+    use firehose_transform::blueprints::geoip::GeoIpEnrich;
+    use firehose_transform::config::Settings;
+    use firehose_transform::testing;
+    use proptest::prelude::*;
+    use serde_json::{Map, Value};
+
+    fn transform(extra: &[(&str, &str)]) -> GeoIpEnrich {
+        let databases = format!(
+            "{},{}",
+            fixture("GeoIP2-City-Test.mmdb"),
+            fixture("GeoLite2-ASN-Test.mmdb")
+        );
+        let mut pairs = vec![
+            ("GEOIP_DATABASE".to_string(), databases),
+            (
+                "GEOIP_FIELDS".to_string(),
+                "country_iso_code,city_name,asn".to_string(),
+            ),
+        ];
+        pairs.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        GeoIpEnrich::from_settings(&Settings::from_pairs(pairs)).unwrap()
+    }
+
+    #[test]
+    fn the_address_is_read_from_a_nested_field_and_the_geo_object_appended() {
+        let transform = transform(&[("GEOIP_IP_FIELD", "source.client.ip")]);
+        let record = r#"{"id":7, "source":{"client":{"ip":"89.160.20.112","port":443}},"msg":"a \"quoted\" é"}"#;
+        let processed = testing::run(&transform, [record]);
+        assert_eq!(
+            processed.text(0),
+            r#"{"id":7, "source":{"client":{"ip":"89.160.20.112","port":443}},"msg":"a \"quoted\" é","geo":{"country_iso_code":"SE","city_name":"Linköping","asn":29518}}"#
+                .to_string()
+                + "\n"
+        );
+        assert_eq!(processed.summary().counters["geoip.enriched"], 1);
+    }
+
+    #[test]
+    fn each_object_of_a_newline_delimited_record_is_enriched() {
+        let transform = transform(&[("GEOIP_IP_FIELD", "ip"), ("GEOIP_TARGET_FIELD", "where")]);
+        let record = "{\"ip\":\"81.2.69.142\"}\r\n\n  {\"ip\":\"10.0.0.1\"}\n{\"ip\":\"::ffff:216.160.83.56\"}\n";
+        let processed = testing::run(&transform, [record]);
+        assert_eq!(
+            processed.text(0),
+            "{\"ip\":\"81.2.69.142\",\"where\":{\"country_iso_code\":\"GB\",\"city_name\":\"London\"}}\n\
+             {\"ip\":\"10.0.0.1\"}\n\
+             {\"ip\":\"::ffff:216.160.83.56\",\"where\":{\"country_iso_code\":\"US\",\"city_name\":\"Milton\",\"asn\":209}}\n"
+        );
+        let counters = &processed.summary().counters;
+        assert_eq!(
+            (counters["geoip.enriched"], counters["geoip.private"]),
+            (2, 1)
+        );
+    }
+
+    #[test]
+    fn skipped_addresses_leave_objects_unchanged_and_are_counted_by_kind() {
+        let transform = transform(&[("GEOIP_IP_FIELD", "ip")]);
+        let records = [
+            r#"{"ip":"127.0.0.1"}"#,
+            r#"{"ip":"192.168.0.10"}"#,
+            r#"{"ip":"fe80::1"}"#,
+            r#"{"ip":"1.1.1.1"}"#,
+            r#"{"ip":"999.1.1.1"}"#,
+            r#"{"ip":""}"#,
+            r#"{"ip":"81.2.69.142"}"#,
+        ];
+        let processed = testing::run(&transform, records);
+        for (i, record) in records.iter().enumerate().take(6) {
+            assert_eq!(processed.text(i), format!("{record}\n"));
+        }
+        let counters = &processed.summary().counters;
+        let expected = [
+            ("geoip.enriched", 1),
+            ("geoip.invalid_address", 2),
+            ("geoip.link_local", 1),
+            ("geoip.loopback", 1),
+            ("geoip.not_found", 1),
+            ("geoip.private", 1),
+        ];
+        assert_eq!(
+            counters.iter().map(|(k, v)| (*k, *v)).collect::<Vec<_>>(),
+            expected
+        );
+        assert_eq!(processed.summary().failed(), 0);
+    }
+
+    #[test]
+    fn an_existing_target_member_is_replaced_not_duplicated() {
+        let transform = transform(&[("GEOIP_IP_FIELD", "ip")]);
+        let processed = testing::run(
+            &transform,
+            [r#"{"geo":{"stale":true},"ip":"81.2.69.142","g\u0065o":1,"n":1.50}"#],
+        );
+        assert_eq!(
+            processed.text(0),
+            "{\"ip\":\"81.2.69.142\",\"n\":1.50,\"geo\":{\"country_iso_code\":\"GB\",\"city_name\":\"London\"}}\n"
+        );
+    }
+
+    #[test]
+    fn invalid_records_fail_with_a_reason_by_default() {
+        let transform = transform(&[("GEOIP_IP_FIELD", "client.ip")]);
+        let records = [
+            "not json",
+            "[1,2]",
+            r#"{"client":{}}"#,
+            r#"{"client":"81.2.69.142"}"#,
+            r#"{"client":{"ip":null}}"#,
+            r#"{"client":{"ip":3}}"#,
+            "{\"client\":{\"ip\":\"81.2.69.142\"}}\n{\"client\":",
+            "",
+            "\u{0}\u{ff}",
+        ];
+        let processed = testing::run(&transform, records);
+        let failures: Vec<_> = (0..records.len())
+            .map(|i| {
+                let failure = processed.failure(i).expect("failed");
+                (
+                    failure.reason().to_string(),
+                    failure.detail().unwrap_or_default().to_string(),
+                )
+            })
+            .collect();
+        assert_eq!(failures[0].0, "record is not a JSON object");
+        assert!(
+            failures[0]
+                .1
+                .starts_with("line 1: expected ident at line 1 column 2"),
+            "{}",
+            failures[0].1
+        );
+        assert_eq!(failures[1].0, "record is not a JSON object");
+        assert_eq!(
+            failures[2],
+            (
+                "record lacks the address field".into(),
+                "line 1: no client.ip".into()
+            )
+        );
+        assert_eq!(
+            failures[3],
+            (
+                "record lacks the address field".into(),
+                "line 1: no client.ip".into()
+            )
+        );
+        assert_eq!(
+            failures[4],
+            (
+                "record lacks the address field".into(),
+                "line 1: no client.ip".into()
+            )
+        );
+        assert_eq!(
+            failures[5],
+            (
+                "address field is not a string".into(),
+                "line 1: client.ip is a number".into()
+            )
+        );
+        assert_eq!(failures[6].0, "record is not a JSON object");
+        assert!(failures[6].1.starts_with("line 2: "), "{}", failures[6].1);
+        assert_eq!(
+            failures[7],
+            (
+                "record is not a JSON object".into(),
+                "the record is empty".into()
+            )
+        );
+        assert_eq!(failures[8].0, "record is not a JSON object");
+    }
+
+    #[test]
+    fn invalid_records_pass_through_unchanged_when_configured() {
+        let transform = transform(&[
+            ("GEOIP_IP_FIELD", "ip"),
+            ("GEOIP_PASS_INVALID_RECORDS", "true"),
+        ]);
+        let processed = testing::run(
+            &transform,
+            [
+                "not json",
+                "{\"x\":1}\n{\"ip\":\"81.2.69.142\"}",
+                "{\"ip\":[]}\n",
+            ],
+        );
+        assert_eq!(processed.text(0), "not json\n");
+        assert_eq!(
+            processed.text(1),
+            "{\"x\":1}\n{\"ip\":\"81.2.69.142\",\"geo\":{\"country_iso_code\":\"GB\",\"city_name\":\"London\"}}\n"
+        );
+        // Unchanged to the byte: the engine sends the input's own base64 back.
+        assert_eq!(processed.text(2), "{\"ip\":[]}\n");
+        let counters = &processed.summary().counters;
+        assert_eq!(counters["geoip.invalid_passed_through"], 3);
+        assert_eq!(processed.summary().failed(), 0);
+    }
+
+    #[test]
+    fn append_newline_false_leaves_the_last_object_unterminated() {
+        let transform = transform(&[("GEOIP_IP_FIELD", "ip"), ("APPEND_NEWLINE", "false")]);
+        let processed = testing::run(
+            &transform,
+            ["{\"ip\":\"10.0.0.1\"}\n{\"ip\":\"81.2.69.142\"}"],
+        );
+        assert_eq!(
+            processed.text(0),
+            "{\"ip\":\"10.0.0.1\"}\n{\"ip\":\"81.2.69.142\",\"geo\":{\"country_iso_code\":\"GB\",\"city_name\":\"London\"}}"
+        );
+    }
+
+    #[test]
+    fn settings_errors_name_the_variable() {
+        let city = fixture("GeoIP2-City-Test.mmdb");
+        let error = |pairs: &[(&str, &str)]| {
+            GeoIpEnrich::from_settings(&Settings::from_pairs(pairs.iter().copied()))
+                .unwrap_err()
+                .to_string()
+        };
+        assert_eq!(
+            error(&[("GEOIP_IP_FIELD", "ip")]),
+            "GEOIP_DATABASE: is required but not set"
+        );
+        assert_eq!(
+            error(&[("GEOIP_DATABASE", &city)]),
+            "GEOIP_IP_FIELD: is required but not set"
+        );
+        assert_eq!(
+            error(&[("GEOIP_DATABASE", &city), ("GEOIP_IP_FIELD", "client..ip")]),
+            "GEOIP_IP_FIELD: \"client..ip\" is not a field path (names separated by single dots)"
+        );
+        assert_eq!(
+            error(&[("GEOIP_DATABASE", &city), ("GEOIP_IP_FIELD", "ip"), ("GEOIP_TARGET_FIELD", "meta.geo")]),
+            "GEOIP_TARGET_FIELD: \"meta.geo\": the target is a top-level member; nested targets are not supported"
+        );
+        assert_eq!(
+            error(&[("GEOIP_DATABASE", &city), ("GEOIP_IP_FIELD", "client.ip"), ("GEOIP_TARGET_FIELD", "client")]),
+            "GEOIP_TARGET_FIELD: \"client\" would replace the address field (GEOIP_IP_FIELD=client.ip)"
+        );
+        assert_eq!(
+            error(&[
+                ("GEOIP_DATABASE", &city),
+                ("GEOIP_IP_FIELD", "ip"),
+                ("GEOIP_PASS_INVALID_RECORDS", "maybe")
+            ]),
+            "GEOIP_PASS_INVALID_RECORDS: \"maybe\" is not a yes/no value (use true or false)"
+        );
+    }
+
+    fn member_name() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("ip".to_string()),
+            Just("geo".to_string()),
+            "[a-z\"\\\\é\\n]{0,6}"
+        ]
+    }
+
+    fn member_value() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            Just(Value::from("81.2.69.142")),
+            Just(Value::from("10.0.0.1")),
+            any::<i64>().prop_map(Value::from),
+            any::<bool>().prop_map(Value::from),
+            "[ -~é\\n]{0,12}".prop_map(Value::from),
+            Just(serde_json::json!({"ip": "2.125.160.216", "nested": [1, {"a": null}]})),
+        ]
+    }
+
+    proptest! {
+        /// Whatever the object, the output is one valid JSON object per line:
+        /// the input's members (a `geo` member dropped when replaced) plus a
+        /// `geo` object when the address was found, with no duplicate names.
+        #[test]
+        fn output_is_the_input_object_plus_geo(
+            members in proptest::collection::vec((member_name(), member_value()), 0..8),
+            spaced in any::<bool>(),
+        ) {
+            let transform = transform(&[("GEOIP_IP_FIELD", "ip"), ("GEOIP_PASS_INVALID_RECORDS", "true")]);
+            let separator = if spaced { ", " } else { "," };
+            let text = format!(
+                "{{{}}}",
+                members
+                    .iter()
+                    .map(|(k, v)| format!("{}:{}", Value::from(k.as_str()), v))
+                    .collect::<Vec<_>>()
+                    .join(separator)
+            );
+            let processed = testing::run(&transform, [text.as_str()]);
+            let output = processed.text(0);
+            prop_assert!(output.ends_with('\n'));
+            let line = output.trim_end_matches('\n');
+            prop_assert!(!line.contains('\n'));
+            // The last duplicate wins in serde_json, as in most readers.
+            let input: Map<String, Value> = serde_json::from_str(&text).unwrap();
+            let parsed: Map<String, Value> = serde_json::from_str(line).unwrap();
+            let enriched = input.get("ip") == Some(&Value::from("81.2.69.142"));
+            if enriched {
+                let mut expected = input.clone();
+                expected.insert(
+                    "geo".into(),
+                    serde_json::json!({"country_iso_code": "GB", "city_name": "London"}),
+                );
+                prop_assert_eq!(parsed, expected);
+                // One `geo` member, whatever the input had.
+                prop_assert_eq!(line.matches("\"geo\":").count(), 1, "{}", line);
+            } else {
+                prop_assert_eq!(line, text.as_str());
+            }
+        }
+    }
+}
