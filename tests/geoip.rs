@@ -266,6 +266,39 @@ fn every_unambiguous_city_network_matches_the_source_data() {
     }
 }
 
+/// The record cache must give exactly what decoding gives, whatever the
+/// size (one slot: every lookup evicts the previous record).
+#[test]
+fn cached_records_equal_freshly_decoded_ones() {
+    let networks = source("GeoIP2-City-Test.json");
+    let open_with = |slots: usize| {
+        GeoIp::builder()
+            .database(fixture("GeoIP2-City-Test.mmdb"))
+            .database(fixture("GeoLite2-ASN-Test.mmdb"))
+            .fields(FieldSet::ALL)
+            .language("de")
+            .record_cache(slots)
+            .open()
+            .unwrap()
+    };
+    let uncached = open_with(0);
+    for slots in [1, 7, 1024] {
+        let cached = open_with(slots);
+        for _ in 0..2 {
+            for network in &networks {
+                for n in [network.start, network.end()] {
+                    let ip = address(n);
+                    assert_eq!(
+                        cached.lookup(ip),
+                        uncached.lookup(ip),
+                        "{ip} with {slots} slots"
+                    );
+                }
+            }
+        }
+    }
+}
+
 #[test]
 fn asn_and_isp_databases_give_the_autonomous_system() {
     for (database, json) in [

@@ -181,7 +181,14 @@ impl GeoIpEnrich {
     }
 
     fn enrich_line(&self, line: &[u8], out: &mut Vec<u8>) -> Result<Option<Skip>, Invalid> {
-        let line = trim_json_whitespace(line);
+        // One UTF-8 check of the whole line lets serde_json read strings
+        // without checking each again.
+        let line = std::str::from_utf8(trim_json_whitespace(line)).map_err(|error| {
+            Invalid::new(
+                NOT_JSON_OBJECT,
+                format_args!("invalid UTF-8 at byte {}", error.valid_up_to()),
+            )
+        })?;
         let mut path = self.ip_field.split('.');
         let first = path.next().unwrap_or_default();
         let root = scan(line, first, Some(&self.target))
@@ -191,7 +198,7 @@ impl GeoIpEnrich {
         let mut value = root.found;
         for segment in path {
             let Some(raw) = value else { break };
-            value = scan(raw.get().as_bytes(), segment, None)
+            value = scan(raw.get(), segment, None)
                 .ok()
                 .and_then(|nested| nested.found);
         }
@@ -215,16 +222,16 @@ impl GeoIpEnrich {
         let geo = match self.geoip.lookup_str(address.trim()) {
             Ok(geo) => geo,
             Err(skip) => {
-                out.extend_from_slice(line);
+                out.extend_from_slice(line.as_bytes());
                 out.push(b'\n');
                 return Ok(Some(skip));
             }
         };
 
-        match (root.target_present, line.strip_suffix(b"}")) {
+        match (root.target_present, line.strip_suffix('}')) {
             (false, Some(open)) => {
                 // Splice: the original text minus its closing brace, then the new member.
-                out.extend_from_slice(open);
+                out.extend_from_slice(open.as_bytes());
                 let mut obj = ObjectWriter::resume(out, root.members > 0);
                 geo.write_object(&mut obj, &self.target);
                 obj.finish();
@@ -367,11 +374,11 @@ struct Scan<'a> {
 /// Validates `text` as one JSON object and finds the member `name` (and
 /// whether `target` is present), borrowing rather than copying.
 fn scan<'a>(
-    text: &'a [u8],
+    text: &'a str,
     name: &str,
     target: Option<&str>,
 ) -> Result<Scan<'a>, serde_json::Error> {
-    let mut deserializer = serde_json::Deserializer::from_slice(text);
+    let mut deserializer = serde_json::Deserializer::from_str(text);
     let scan = deserializer.deserialize_map(ScanVisitor { name, target })?;
     deserializer.end()?;
     Ok(scan)
@@ -454,7 +461,7 @@ impl Visitor<'_> for KeySeed<'_> {
 }
 
 /// Every member of an object, names unescaped and values as their text.
-fn members(text: &[u8]) -> Result<Vec<(Cow<'_, str>, &RawValue)>, serde_json::Error> {
+fn members(text: &str) -> Result<Vec<(Cow<'_, str>, &RawValue)>, serde_json::Error> {
     struct Members;
     impl<'de> Visitor<'de> for Members {
         type Value = Vec<(Cow<'de, str>, &'de RawValue)>;
@@ -469,7 +476,7 @@ fn members(text: &[u8]) -> Result<Vec<(Cow<'_, str>, &RawValue)>, serde_json::Er
             Ok(members)
         }
     }
-    let mut deserializer = serde_json::Deserializer::from_slice(text);
+    let mut deserializer = serde_json::Deserializer::from_str(text);
     let members = deserializer.deserialize_map(Members)?;
     deserializer.end()?;
     Ok(members)
@@ -563,7 +570,7 @@ mod tests {
     #[test]
     fn scanning_finds_escaped_member_names() {
         let scan = scan(
-            br#"{"\u0069p":"1.2.3.4","g\u0065o":null}"#,
+            r#"{"\u0069p":"1.2.3.4","g\u0065o":null}"#,
             "ip",
             Some("geo"),
         )
@@ -575,18 +582,8 @@ mod tests {
 
     #[test]
     fn scanning_rejects_anything_but_one_object() {
-        for text in [
-            &b"[1]"[..],
-            b"\"x\"",
-            b"{\"a\":1} {}",
-            b"{\"a\":}",
-            b"{\"a\":1",
-        ] {
-            assert!(
-                scan(text, "a", None).is_err(),
-                "{}",
-                String::from_utf8_lossy(text)
-            );
+        for text in ["[1]", "\"x\"", "{\"a\":1} {}", "{\"a\":}", "{\"a\":1"] {
+            assert!(scan(text, "a", None).is_err(), "{text}");
         }
     }
 }

@@ -55,8 +55,10 @@
 
 use std::cell::Cell;
 use std::fmt;
+use std::fs::File;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use maxminddb::{MaxMindDbError, Mmap, Reader};
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
@@ -74,6 +76,10 @@ pub const FIELDS: &str = "GEOIP_FIELDS";
 /// Setting: the language of names (`en`, `de`, `es`, `fr`, `ja`, `pt-BR`, `ru`, `zh-CN` in
 /// MaxMind's databases); default `en`. Names missing in it fall back to English.
 pub const LANGUAGE: &str = "GEOIP_LANGUAGE";
+
+/// Decoded records kept per database unless [`GeoIpBuilder::record_cache`]
+/// says otherwise (about 170 KB each).
+pub const DEFAULT_CACHE_SLOTS: usize = 1024;
 
 /// The longest language code accepted (MaxMind's are at most 5 bytes, `zh-CN`).
 const MAX_LANGUAGE_LEN: usize = 15;
@@ -723,6 +729,7 @@ pub struct GeoIpBuilder {
     databases: Vec<(PathBuf, Option<DatabaseKind>)>,
     fields: Option<FieldSet>,
     language: String,
+    cache_slots: usize,
 }
 
 impl GeoIpBuilder {
@@ -755,6 +762,15 @@ impl GeoIpBuilder {
         self
     }
 
+    /// How many decoded records each database keeps, by their place in the
+    /// file (default [`DEFAULT_CACHE_SLOTS`]; 0 turns the cache off). Many
+    /// networks share one record (all of a city's point to the same one), so
+    /// a lookup whose record was decoded recently skips decoding.
+    pub fn record_cache(mut self, slots: usize) -> Self {
+        self.cache_slots = slots;
+        self
+    }
+
     /// Opens (memory-maps) every database and checks the configuration
     /// against them.
     pub fn open(self) -> Result<GeoIp, GeoIpError> {
@@ -768,7 +784,7 @@ impl GeoIpBuilder {
 
         let mut opened = Vec::with_capacity(self.databases.len());
         for (path, kind) in &self.databases {
-            opened.push(Database::open(path, *kind)?);
+            opened.push(Database::open(path, *kind, self.cache_slots)?);
         }
 
         let available = opened.iter().fold(FieldSet::EMPTY, |set, db| {
@@ -831,12 +847,29 @@ pub struct DatabaseInfo<'a> {
 struct Database {
     path: PathBuf,
     kind: DatabaseKind,
-    reader: Reader<Mmap>,
+    reader: Reader<Mapped>,
+    /// The same mapping as the reader's, for the cache's string positions.
+    map: Mapped,
     plan: Plan,
+    cache: RecordCache,
+}
+
+/// A mapped database file, shared by the reader and the record cache.
+#[derive(Clone)]
+struct Mapped(Arc<Mmap>);
+
+impl AsRef<[u8]> for Mapped {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
 }
 
 impl Database {
-    fn open(path: &Path, kind: Option<DatabaseKind>) -> Result<Database, GeoIpError> {
+    fn open(
+        path: &Path,
+        kind: Option<DatabaseKind>,
+        cache_slots: usize,
+    ) -> Result<Database, GeoIpError> {
         // Mapping a directory fails with an obscure errno (ENODEV): say it plainly.
         match std::fs::metadata(path) {
             Ok(meta) if meta.is_dir() => {
@@ -845,8 +878,10 @@ impl Database {
             Ok(_) => {}
             Err(error) => return Err(GeoIpError::database(path, format!("cannot open: {error}"))),
         }
-        // SAFETY: `open_mmap` is unsafe because the mapping aliases the file:
-        // if the file were truncated or rewritten in place while mapped, reads
+        let file = File::open(path)
+            .map_err(|error| GeoIpError::database(path, format!("cannot open: {error}")))?;
+        // SAFETY: mapping is unsafe because the mapping aliases the file: if
+        // the file were truncated or rewritten in place while mapped, reads
         // could see changing bytes (which the reader does not expect) or fault
         // with SIGBUS. In Lambda the database lives in the deployment package
         // (/var/task) or a layer (/opt), both read-only file systems, so it
@@ -855,8 +890,12 @@ impl Database {
         // replace a database by writing a new file and renaming it over the
         // old one (the mapping keeps the old inode alive), never by copying
         // over it in place. Everything read from the mapping is bounds-checked
-        // by maxminddb, so corrupt *contents* are errors, not unsafety.
-        let reader = unsafe { Reader::open_mmap(path) }
+        // by maxminddb and by the cache, so corrupt *contents* are errors, not
+        // unsafety.
+        let map = unsafe { Mmap::map(&file) }
+            .map_err(|error| GeoIpError::database(path, format!("cannot memory-map: {error}")))?;
+        let map = Mapped(Arc::new(map));
+        let reader = Reader::from_source(map.clone())
             .map_err(|error| GeoIpError::database(path, describe_open_error(error)))?;
         let database_type = reader.metadata().database_type.clone();
         let kind = match kind.or_else(|| DatabaseKind::detect(&database_type)) {
@@ -874,8 +913,167 @@ impl Database {
             path: path.to_path_buf(),
             kind,
             reader,
+            map,
             plan: Plan::EMPTY,
+            cache: RecordCache::new(cache_slots),
         })
+    }
+
+    /// The fields of the record at `offset` (in the data section), from the
+    /// cache or decoded.
+    fn record<'a>(
+        &'a self,
+        result: &maxminddb::LookupResult<'a, Mapped>,
+    ) -> Result<Option<Geo<'a>>, Skip> {
+        let Some(offset) = result.offset() else {
+            return Ok(None);
+        };
+        let base = self.map.as_ref();
+        if let Some(geo) = self.cache.get(offset, base) {
+            return Ok(Some(geo));
+        }
+        PLAN.with(|plan| plan.set(self.plan));
+        match result.decode::<Root<'_>>() {
+            Ok(Some(Root(geo))) => {
+                self.cache.put(offset, &geo, base);
+                Ok(Some(geo))
+            }
+            Ok(None) => Ok(None),
+            Err(_) => Err(Skip::LookupError),
+        }
+    }
+}
+
+/// Recently decoded records of one database, by data-section offset, in a
+/// direct-mapped table. Strings are kept as positions in the mapped file and
+/// sliced (and UTF-8 checked) again on a hit, so nothing borrows from the
+/// cache itself. A plain `Mutex`: the engine runs one record at a time, so
+/// it is never contended.
+struct RecordCache {
+    slots: Mutex<Vec<CachedRecord>>,
+}
+
+/// Where a string is in the mapped file.
+#[derive(Clone, Copy)]
+struct Span {
+    start: u32,
+    len: u32,
+}
+
+#[derive(Clone, Copy)]
+struct CachedRecord {
+    /// `usize::MAX` for an empty slot.
+    offset: usize,
+    strings: [Option<Span>; 9],
+    latitude: Option<f64>,
+    longitude: Option<f64>,
+    accuracy_radius: Option<u16>,
+    asn: Option<u32>,
+}
+
+impl RecordCache {
+    fn new(slots: usize) -> RecordCache {
+        let empty = CachedRecord {
+            offset: usize::MAX,
+            strings: [None; 9],
+            latitude: None,
+            longitude: None,
+            accuracy_radius: None,
+            asn: None,
+        };
+        RecordCache {
+            slots: Mutex::new(vec![empty; slots]),
+        }
+    }
+
+    fn slot(offset: usize, len: usize) -> Option<usize> {
+        // Fibonacci hashing spreads offsets of records of similar sizes.
+        (len > 0).then(|| (offset.wrapping_mul(0x9e37_79b9_7f4a_7c15_u64 as usize) >> 16) % len)
+    }
+
+    fn get<'a>(&self, offset: usize, base: &'a [u8]) -> Option<Geo<'a>> {
+        let slots = self.slots.lock().ok()?;
+        let cached = *slots.get(Self::slot(offset, slots.len())?)?;
+        drop(slots);
+        if cached.offset != offset {
+            return None;
+        }
+        let mut strings = [None; 9];
+        for (text, span) in strings.iter_mut().zip(cached.strings) {
+            if let Some(span) = span {
+                let start = span.start as usize;
+                let bytes = base.get(start..start.checked_add(span.len as usize)?)?;
+                *text = Some(std::str::from_utf8(bytes).ok()?);
+            }
+        }
+        let [continent_code, country_iso_code, country_name, subdivision_iso_code, subdivision_name, city_name, postal_code, time_zone, as_org] =
+            strings;
+        Some(Geo {
+            continent_code,
+            country_iso_code,
+            country_name,
+            subdivision_iso_code,
+            subdivision_name,
+            city_name,
+            postal_code,
+            latitude: cached.latitude,
+            longitude: cached.longitude,
+            accuracy_radius: cached.accuracy_radius,
+            time_zone,
+            asn: cached.asn,
+            as_org,
+        })
+    }
+
+    fn put(&self, offset: usize, geo: &Geo<'_>, base: &[u8]) {
+        let texts = [
+            geo.continent_code,
+            geo.country_iso_code,
+            geo.country_name,
+            geo.subdivision_iso_code,
+            geo.subdivision_name,
+            geo.city_name,
+            geo.postal_code,
+            geo.time_zone,
+            geo.as_org,
+        ];
+        let mut strings = [None; 9];
+        for (span, text) in strings.iter_mut().zip(texts) {
+            if let Some(text) = text {
+                // Decoded strings borrow from the mapping; anything else
+                // (never expected) is simply not cached.
+                let Some(start) = (text.as_ptr() as usize).checked_sub(base.as_ptr() as usize)
+                else {
+                    return;
+                };
+                if start
+                    .checked_add(text.len())
+                    .is_none_or(|end| end > base.len())
+                {
+                    return;
+                }
+                let (Ok(start), Ok(len)) = (u32::try_from(start), u32::try_from(text.len())) else {
+                    return;
+                };
+                *span = Some(Span { start, len });
+            }
+        }
+        let Ok(mut slots) = self.slots.lock() else {
+            return;
+        };
+        let Some(index) = Self::slot(offset, slots.len()) else {
+            return;
+        };
+        if let Some(slot) = slots.get_mut(index) {
+            *slot = CachedRecord {
+                offset,
+                strings,
+                latitude: geo.latitude,
+                longitude: geo.longitude,
+                accuracy_radius: geo.accuracy_radius,
+                asn: geo.asn,
+            };
+        }
     }
 }
 
@@ -909,6 +1107,7 @@ impl GeoIp {
             databases: Vec::new(),
             fields: None,
             language: "en".to_string(),
+            cache_slots: DEFAULT_CACHE_SLOTS,
         }
     }
 
@@ -1008,11 +1207,8 @@ impl GeoIp {
                 continue; // an IPv4-only database cannot know an IPv6 address
             }
             let result = db.reader.lookup(ip).map_err(|_| Skip::LookupError)?;
-            PLAN.with(|plan| plan.set(db.plan));
-            match result.decode::<Root<'_>>() {
-                Ok(Some(Root(found))) => geo.merge(found),
-                Ok(None) => {}
-                Err(_) => return Err(Skip::LookupError),
+            if let Some(found) = db.record(&result)? {
+                geo.merge(found);
             }
         }
         if geo.is_empty() {
