@@ -905,6 +905,18 @@ mod blueprint {
     }
 
     #[test]
+    fn a_record_that_is_not_utf8_is_not_a_json_object() {
+        let transform = transform(&[("GEOIP_IP_FIELD", "ip")]);
+        let processed = testing::run(
+            &transform,
+            [&b"{\"ip\":\"81.2.69.142\",\"x\":\"\xff\"}"[..]],
+        );
+        let failure = processed.failure(0).expect("failed");
+        assert_eq!(failure.reason(), "record is not a JSON object");
+        assert_eq!(failure.detail(), Some("line 1: invalid UTF-8 at byte 25"));
+    }
+
+    #[test]
     fn invalid_records_pass_through_unchanged_when_configured() {
         let transform = transform(&[
             ("GEOIP_IP_FIELD", "ip"),

@@ -23,7 +23,8 @@
 //! Only the fields asked for are decoded: the record is read into a borrowed
 //! struct of those members, every other value is skipped without being
 //! decoded (nor its pointers followed), and names are read only in the
-//! configured language and English.
+//! configured language and English. Many networks share a record, so each
+//! database also keeps recently decoded records ([`GeoIpBuilder::record_cache`]).
 //!
 //! An address that is private, loopback, link-local or otherwise reserved,
 //! one that does not parse, one the databases do not know, and one whose
@@ -78,7 +79,7 @@ pub const FIELDS: &str = "GEOIP_FIELDS";
 pub const LANGUAGE: &str = "GEOIP_LANGUAGE";
 
 /// Decoded records kept per database unless [`GeoIpBuilder::record_cache`]
-/// says otherwise (about 170 KB each).
+/// says otherwise (about 165 KB per database).
 pub const DEFAULT_CACHE_SLOTS: usize = 1024;
 
 /// The longest language code accepted (MaxMind's are at most 5 bytes, `zh-CN`).
