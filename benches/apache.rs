@@ -8,6 +8,7 @@
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use firehose_transform::blueprints::apache::{ApacheOptions, ApacheToCsv, ApacheToJson};
+use firehose_transform::config::Settings;
 use firehose_transform::engine::Engine;
 use firehose_transform::formats::apache;
 use firehose_transform::testing;
@@ -78,9 +79,24 @@ fn through_the_engine(c: &mut Criterion) {
     group.throughput(Throughput::Elements(event.records.len() as u64));
     group.sample_size(30);
 
-    let json = Engine::new(ApacheToJson { options });
+    let json = Engine::new(ApacheToJson {
+        options,
+        geoip: None,
+    });
     group.bench_function("apachelog-to-json", |b| {
         b.iter(|| black_box(json.process(black_box(&event), None)))
+    });
+    // With GeoIP of `host` (the City test database: most of the log's real
+    // addresses are not in it, so this is mostly the cost of a lookup miss).
+    let city = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/mmdb/GeoIP2-City-Test.mmdb"
+    );
+    let settings = Settings::from_pairs([("GEOIP_DATABASE", city)]);
+    let json_geoip =
+        Engine::new(ApacheToJson::from_settings(&settings).expect("the test database opens"));
+    group.bench_function("apachelog-to-json with GeoIP", |b| {
+        b.iter(|| black_box(json_geoip.process(black_box(&event), None)))
     });
     let csv = Engine::new(ApacheToCsv { options });
     group.bench_function("apachelog-to-csv", |b| {

@@ -271,6 +271,58 @@ fn the_whole_fixture_as_one_event_converts_within_the_contract() {
 
 /// Runs a blueprint binary in local mode over the golden sample, one record per
 /// line, and returns the decoded outputs joined.
+#[test]
+fn host_is_enriched_with_geoip_when_a_database_is_configured() {
+    let city = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/mmdb/GeoIP2-City-Test.mmdb"
+    );
+    let transform = ApacheToJson::from_settings(&settings(&[
+        ("GEOIP_DATABASE", city),
+        ("GEOIP_FIELDS", "country_iso_code,city_name"),
+    ]))
+    .unwrap();
+    let line = |host: &str| {
+        format!(r#"{host} - - [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.1" 200 2326"#)
+    };
+    let processed = testing::run(
+        &transform,
+        [
+            line("81.2.69.142"),
+            line("10.0.0.1"),
+            line("example.com"),
+            line("2001:480:10::1"),
+        ],
+    );
+    let json = |i: usize| serde_json::from_str::<serde_json::Value>(processed.text(i)).unwrap();
+    // London, GB, as the database's source data says.
+    assert_eq!(
+        json(0)["geo"],
+        serde_json::json!({"country_iso_code": "GB", "city_name": "London"})
+    );
+    assert_eq!(json(0)["host"], "81.2.69.142");
+    // A private address and a hostname leave the line unenriched, counted.
+    assert!(json(1).get("geo").is_none());
+    assert!(json(2).get("geo").is_none());
+    assert_eq!(json(3)["geo"]["city_name"], "San Diego");
+    let counters = &processed.summary().counters;
+    assert_eq!(counters.get("geoip.enriched"), Some(&2));
+    assert_eq!(counters.get("geoip.private"), Some(&1));
+    assert_eq!(counters.get("geoip.invalid_address"), Some(&1));
+}
+
+#[test]
+fn a_missing_geoip_database_stops_apachelog_to_json_at_init() {
+    let error =
+        ApacheToJson::from_settings(&settings(&[("GEOIP_DATABASE", "/nonexistent/City.mmdb")]))
+            .unwrap_err();
+    assert_eq!(error.variable(), "GEOIP_DATABASE");
+    assert!(
+        error.problem().contains("/nonexistent/City.mmdb"),
+        "{error}"
+    );
+}
+
 fn run_binary(exe: &str, env: &[(&str, &str)]) -> String {
     use base64::Engine as _;
     let output = std::process::Command::new(exe)

@@ -11,6 +11,9 @@
 //! | variable | default | meaning |
 //! |---|---|---|
 //! | `APPEND_NEWLINE` | `true` | end each output record with `\n` (S3 and Athena need a delimiter) |
+//! | `GEOIP_DATABASE` | unset | `apachelog-to-json` only: MaxMind database(s) to look `host` up in (see [`enrich::geoip`](crate::enrich::geoip)) |
+//! | `GEOIP_TARGET_FIELD` | `geo` | the member the GeoIP fields go under |
+//! | `GEOIP_FIELDS`, `GEOIP_LANGUAGE` | | as for `geoip-enrich` |
 //!
 //! - A record that is not an access log line is `ProcessingFailed` with the
 //!   reason `not an Apache access log line` and the parser's error as detail
@@ -40,8 +43,10 @@
 //! assert_eq!(processed.text(0), "::1,-,-,10/Oct/2000:13:55:36 -0700,GET / HTTP/1.1,200,0,-,curl/8.5.0");
 //! ```
 
+use crate::blueprints::geoip::{target_from_settings, ENRICHED};
 use crate::blueprints::APPEND_NEWLINE;
 use crate::config::{ConfigError, Settings};
+use crate::enrich::geoip::GeoIp;
 use crate::formats::apache::{self, AccessLog};
 use crate::formats::json::ObjectWriter;
 use crate::transform::{Context, Failure, Output, Record, Transform};
@@ -96,17 +101,37 @@ fn parse_record<'a>(record: &Record<'a>, cx: &mut Context) -> Result<AccessLog<'
 }
 
 /// The `apachelog-to-json` transform.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Default)]
 pub struct ApacheToJson {
     /// Its settings.
     pub options: ApacheOptions,
+    /// GeoIP enrichment of `host`, when `GEOIP_DATABASE` is set.
+    pub geoip: Option<HostGeoIp>,
+}
+
+/// GeoIP enrichment of the `host` field: the enricher, and the member its
+/// fields go under (`GEOIP_TARGET_FIELD`, default `geo`).
+#[derive(Debug)]
+pub struct HostGeoIp {
+    /// The enricher (`GEOIP_DATABASE`, `GEOIP_FIELDS`, `GEOIP_LANGUAGE`).
+    pub geoip: GeoIp,
+    /// The member name.
+    pub target: String,
 }
 
 impl ApacheToJson {
     /// Reads the settings (see the [module documentation](self)).
     pub fn from_settings(settings: &Settings) -> Result<Self, ConfigError> {
+        let geoip = match GeoIp::from_settings(settings)? {
+            Some(geoip) => Some(HostGeoIp {
+                geoip,
+                target: target_from_settings(settings)?,
+            }),
+            None => None,
+        };
         Ok(ApacheToJson {
             options: ApacheOptions::from_settings(settings)?,
+            geoip,
         })
     }
 }
@@ -167,6 +192,20 @@ impl Transform for ApacheToJson {
 
     fn parse<'a>(&self, record: &Record<'a>, cx: &mut Context) -> Result<JsonItem<'a>, Failure> {
         parse_record(record, cx).map(JsonItem::new)
+    }
+
+    /// GeoIP of `host`, when configured. An address the database does not
+    /// know, a private one or a hostname leaves the line unenriched (not a
+    /// failure) and is counted by kind (`geoip.not_found`, ...).
+    fn enrich(&self, item: &mut JsonItem<'_>, cx: &mut Context) -> Result<(), Failure> {
+        if let Some(HostGeoIp { geoip, target }) = &self.geoip {
+            let host = item.log.host;
+            item.add_members(|obj| match geoip.enrich_object(host, obj, target) {
+                Ok(()) => cx.count(ENRICHED),
+                Err(skip) => cx.count(skip.counter()),
+            });
+        }
+        Ok(())
     }
 
     fn convert(&self, item: JsonItem<'_>, out: &mut Output) -> Result<(), Failure> {

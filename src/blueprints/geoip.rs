@@ -68,6 +68,23 @@ pub const PASS_INVALID_RECORDS: &str = "GEOIP_PASS_INVALID_RECORDS";
 /// The target member when `GEOIP_TARGET_FIELD` is not set.
 pub const DEFAULT_TARGET: &str = "geo";
 
+/// The top-level member GeoIP fields are added under: `GEOIP_TARGET_FIELD`,
+/// or [`DEFAULT_TARGET`]. Shared with `apachelog-to-json`'s enrichment of `host`.
+pub fn target_from_settings(settings: &Settings) -> Result<String, ConfigError> {
+    let target = settings
+        .get(TARGET_FIELD)
+        .unwrap_or_else(|| DEFAULT_TARGET.to_string());
+    if target.contains('.') {
+        return Err(ConfigError::new(
+            TARGET_FIELD,
+            format!(
+                "{target:?}: the target is a top-level member; nested targets are not supported"
+            ),
+        ));
+    }
+    Ok(target)
+}
+
 /// Failure reason: a line of the record is not a JSON object.
 pub const NOT_JSON_OBJECT: &str = "record is not a JSON object";
 /// Failure reason: an object has no address field (or it is `null`).
@@ -97,10 +114,8 @@ impl GeoIpEnrich {
         let geoip = GeoIp::from_settings(settings)?
             .ok_or_else(|| ConfigError::new(geoip::DATABASE, "is required but not set"))?;
         let ip_field = settings.require(IP_FIELD)?;
-        let target = settings
-            .get(TARGET_FIELD)
-            .unwrap_or_else(|| DEFAULT_TARGET.to_string());
-        let mut transform = GeoIpEnrich::new(geoip, &ip_field)?.target(&target)?;
+        let mut transform =
+            GeoIpEnrich::new(geoip, &ip_field)?.target(&target_from_settings(settings)?)?;
         transform.pass_invalid = settings.flag(PASS_INVALID_RECORDS, false)?;
         transform.append_newline = settings.flag(APPEND_NEWLINE, true)?;
         Ok(transform)
