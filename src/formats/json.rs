@@ -45,6 +45,7 @@ static ESCAPE: [u8; 256] = {
 /// firehose_transform::formats::json::write_str(&mut out, "say \"hi\"\n");
 /// assert_eq!(out, br#""say \"hi\"\n""#);
 /// ```
+#[inline(always)]
 pub fn write_str(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
     write_str_contents(out, s);
@@ -61,12 +62,20 @@ fn needs_escape(bytes: &[u8]) -> bool {
 }
 
 /// Appends the escaped contents of `s`, without the surrounding quotes.
+#[inline(always)]
 pub fn write_str_contents(out: &mut Vec<u8>, s: &str) {
     let bytes = s.as_bytes();
     if !needs_escape(bytes) {
         out.extend_from_slice(bytes);
         return;
     }
+    write_escaped(out, bytes);
+}
+
+/// The slow path of [`write_str_contents`]: a table walk, for strings that do
+/// need escaping (kept out of line so the fast path inlines small).
+#[inline(never)]
+fn write_escaped(out: &mut Vec<u8>, bytes: &[u8]) {
     let mut start = 0;
     for (i, &byte) in bytes.iter().enumerate() {
         let escape = ESCAPE[byte as usize];
@@ -149,6 +158,9 @@ impl<'a> ObjectWriter<'a> {
 
     /// Writes `"key":` (with the separating comma when needed) and returns the
     /// buffer, for a value written by other means.
+    // Always inlined: keys are nearly always literals, and inlined, the escape
+    // check of a literal folds away and its copy becomes a few stores.
+    #[inline(always)]
     pub fn key(&mut self, key: &str) -> &mut Vec<u8> {
         if !self.empty {
             self.out.push(b',');
@@ -160,11 +172,13 @@ impl<'a> ObjectWriter<'a> {
     }
 
     /// A string member.
+    #[inline]
     pub fn str(&mut self, key: &str, value: &str) {
         write_str(self.key(key), value);
     }
 
     /// A string member, or `null` when absent.
+    #[inline]
     pub fn opt_str(&mut self, key: &str, value: Option<&str>) {
         match value {
             Some(value) => self.str(key, value),
@@ -184,6 +198,7 @@ impl<'a> ObjectWriter<'a> {
     }
 
     /// An unsigned integer member.
+    #[inline]
     pub fn u64(&mut self, key: &str, value: u64) {
         write_u64(self.key(key), value);
     }
@@ -265,6 +280,26 @@ mod tests {
             String::from_utf8(out).unwrap(),
             r#""\b\f\n\r\t\u0000\u001f\\\"/é""#
         );
+    }
+
+    #[test]
+    fn the_word_at_a_time_check_finds_every_special_byte_in_every_position() {
+        for len in 0..24 {
+            let plain = vec![b'a'; len];
+            assert!(!needs_escape(&plain), "{len}");
+            for at in 0..len {
+                for byte in 0u8..=255 {
+                    let mut bytes = plain.clone();
+                    bytes[at] = byte;
+                    let expected = byte < 0x20 || byte == b'"' || byte == b'\\';
+                    assert_eq!(
+                        needs_escape(&bytes),
+                        expected,
+                        "byte {byte:#04x} at {at} of {len}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]
