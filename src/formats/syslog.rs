@@ -1601,45 +1601,24 @@ pub fn write_csv(out: &mut Vec<u8>, message: &Message<'_>, received_millis: i64)
     row.opt_field(message.program());
     row.opt_field(message.process_id());
     row.field(message.text());
-    let mut digits = [0u8; 5];
     match message.priority() {
         Some(priority) => {
             row.field(priority.facility().name());
-            row.field(small_number(
-                &mut digits,
-                u16::from(priority.facility().code()),
-            ));
+            row.u64(u64::from(priority.facility().code()));
             row.field(priority.severity().name());
-            row.field(small_number(
-                &mut digits,
-                u16::from(priority.severity().code()),
-            ));
+            row.u64(u64::from(priority.severity().code()));
         }
         None => (0..4).for_each(|_| row.field("")),
     }
     match message {
         Message::Rfc5424(m) => {
-            row.field(small_number(&mut digits, m.version));
+            row.u64(u64::from(m.version));
             row.opt_field(m.msg_id);
             row.field(m.structured_data.as_str());
         }
         Message::Rfc3164(_) => (0..3).for_each(|_| row.field("")),
     }
     row.finish();
-}
-
-/// Decimal text of `value` in `buf`, without allocating.
-fn small_number(buf: &mut [u8; 5], mut value: u16) -> &str {
-    let mut at = buf.len();
-    loop {
-        at -= 1;
-        buf[at] = b'0' + (value % 10) as u8;
-        value /= 10;
-        if value == 0 {
-            break;
-        }
-    }
-    std::str::from_utf8(&buf[at..]).unwrap_or_default()
 }
 
 /// The most SD-IDs, and parameters per element, that the streaming JSON
