@@ -17,6 +17,8 @@ fn fixture(name: &str) -> Event<'static> {
 const NEWLINE: ProcessRecord = ProcessRecord {
     append_newline: true,
     drop_empty: false,
+    keep: None,
+    drop: None,
 };
 
 #[test]

@@ -1,10 +1,18 @@
-//! `process-record`: passthrough, with an optional newline delimiter and
-//! optional dropping of empty records.
+//! `process-record`: passthrough, with an optional newline delimiter,
+//! optional dropping of empty records, and an optional regex filter.
 //!
 //! | variable | default | meaning |
 //! |---|---|---|
 //! | `APPEND_NEWLINE` | `false` | end each record with `\n` (not added when it already ends with one) |
 //! | `DROP_EMPTY_RECORDS` | `false` | return `Dropped` for records with no bytes, or only a line break |
+//! | `KEEP_REGEX` | unset | keep only records that match this regex (the rest are `Dropped`) |
+//! | `DROP_REGEX` | unset | drop records that match this regex |
+//!
+//! The regexes use the [`regex`] crate's syntax, match anywhere in the record
+//! unless anchored, and run on the record's bytes, so records that are not
+//! UTF-8 are matched too (`(?-u:\xff)` matches a raw byte). They are compiled
+//! once, at start-up; a bad one stops the function there with one line naming
+//! the variable.
 //!
 //! A record passed through unchanged costs no base64 encoding: the engine
 //! sends the input's own base64 back.
@@ -18,19 +26,31 @@
 //! assert_eq!(processed.text(0), "a\n");
 //! assert_eq!(processed.text(1), "b\n");
 //! assert!(processed.is_dropped(2) && processed.is_dropped(3));
+//!
+//! let settings = Settings::from_pairs([("KEEP_REGEX", "^(ERROR|WARN) "), ("DROP_REGEX", "healthcheck")]);
+//! let filter = ProcessRecord::from_settings(&settings).unwrap();
+//! let processed = testing::run(&filter, ["ERROR disk full", "INFO started", "WARN healthcheck slow"]);
+//! assert_eq!(processed.text(0), "ERROR disk full");
+//! assert!(processed.is_dropped(1) && processed.is_dropped(2));
 //! ```
+
+use regex::bytes::Regex;
 
 use crate::blueprints::APPEND_NEWLINE;
 use crate::config::{ConfigError, Settings};
 use crate::transform::{Context, Failure, Output, Record, Transform};
 
 /// The `process-record` transform.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 pub struct ProcessRecord {
     /// End each record with a newline.
     pub append_newline: bool,
     /// Drop records that are empty or only a line break.
     pub drop_empty: bool,
+    /// Keep only records matching this.
+    pub keep: Option<Regex>,
+    /// Drop records matching this.
+    pub drop: Option<Regex>,
 }
 
 impl ProcessRecord {
@@ -39,8 +59,28 @@ impl ProcessRecord {
         Ok(ProcessRecord {
             append_newline: settings.flag(APPEND_NEWLINE, false)?,
             drop_empty: settings.flag("DROP_EMPTY_RECORDS", false)?,
+            keep: regex_setting(settings, "KEEP_REGEX")?,
+            drop: regex_setting(settings, "DROP_REGEX")?,
         })
     }
+}
+
+/// Compiles the regex in `name`, if set. The regex crate's error is a
+/// multi-line diagram; its last line says what is wrong, and that is what a
+/// one-line start-up error needs.
+fn regex_setting(settings: &Settings, name: &str) -> Result<Option<Regex>, ConfigError> {
+    let Some(pattern) = settings.get(name) else {
+        return Ok(None);
+    };
+    Regex::new(&pattern).map(Some).map_err(|error| {
+        let text = error.to_string();
+        let problem = text
+            .lines()
+            .rev()
+            .find_map(|line| line.trim().strip_prefix("error: "))
+            .unwrap_or_else(|| text.lines().next().unwrap_or("invalid"));
+        ConfigError::new(name, format!("{pattern:?} is not a valid regex: {problem}"))
+    })
 }
 
 impl Transform for ProcessRecord {
@@ -51,7 +91,10 @@ impl Transform for ProcessRecord {
     }
 
     fn filter(&self, data: &&[u8], _cx: &mut Context) -> bool {
-        !(self.drop_empty && matches!(*data, b"" | b"\n" | b"\r\n"))
+        let empty = self.drop_empty && matches!(*data, b"" | b"\n" | b"\r\n");
+        let kept = self.keep.as_ref().is_none_or(|keep| keep.is_match(data));
+        let dropped = self.drop.as_ref().is_some_and(|drop| drop.is_match(data));
+        !empty && kept && !dropped
     }
 
     fn convert(&self, data: &[u8], out: &mut Output) -> Result<(), Failure> {
@@ -76,6 +119,25 @@ mod tests {
         assert_eq!(processed.data(0), b"a");
         assert_eq!(processed.data(1), b"");
         assert_eq!(processed.data(2), b"\xff\x00binary");
+    }
+
+    #[test]
+    fn a_bad_regex_is_one_line_naming_the_variable() {
+        let error = ProcessRecord::from_settings(&Settings::from_pairs([("KEEP_REGEX", "(ERROR")]))
+            .unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "KEEP_REGEX: \"(ERROR\" is not a valid regex: unclosed group"
+        );
+    }
+
+    #[test]
+    fn regexes_match_records_that_are_not_utf8() {
+        let settings = Settings::from_pairs([("DROP_REGEX", r"(?-u:\xff)")]);
+        let transform = ProcessRecord::from_settings(&settings).unwrap();
+        let processed = testing::run(&transform, [&b"ok"[..], b"bad \xff byte"]);
+        assert_eq!(processed.data(0), b"ok");
+        assert!(processed.is_dropped(1));
     }
 
     #[test]
