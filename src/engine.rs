@@ -457,7 +457,7 @@ mod tests {
         deadline: Option<Instant>,
     ) -> Processed {
         let engine = Engine::with_config(transform, config);
-        Processed::new(event, engine.process(event, deadline))
+        Processed::new(engine.process(event, deadline))
     }
 
     #[test]

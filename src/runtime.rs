@@ -388,7 +388,7 @@ fn local_event<T: Transform>(
     let event = Event::from_slice(&json).map_err(LocalError::Event)?;
     let invocation = engine.process(&event, None);
     log_invocation(&invocation.summary, metrics, &invocation.failures, &event);
-    emit(&invocation, &event, args.decode, out).map_err(LocalError::Output)
+    emit(&invocation, args.decode, out).map_err(LocalError::Output)
 }
 
 fn local_lines<T: Transform>(
@@ -448,7 +448,7 @@ fn local_lines<T: Transform>(
         let invocation = engine.process(&event, None);
         log_invocation(&invocation.summary, metrics, &invocation.failures, &event);
         total.merge(&invocation.summary);
-        emit(&invocation, &event, args.decode, out).map_err(LocalError::Output)?;
+        emit(&invocation, args.decode, out).map_err(LocalError::Output)?;
     }
     if batches > 1 {
         tracing::info!(batches, lines = line_number, totals = %total.to_json(), "all batches");
@@ -458,17 +458,11 @@ fn local_lines<T: Transform>(
 
 /// Writes one invocation's output: its response JSON on one line, or with
 /// `decode`, one line per record: result, id, then the output or the reason.
-fn emit(
-    invocation: &Invocation,
-    event: &Event<'_>,
-    decode: bool,
-    out: &mut impl Write,
-) -> io::Result<()> {
+fn emit(invocation: &Invocation, decode: bool, out: &mut impl Write) -> io::Result<()> {
     if !decode {
         invocation.response.write_json(&mut *out)?;
         return out.write_all(b"\n");
     }
-    let _ = event;
     let mut failures = invocation.failures.iter().peekable();
     let mut decoded = Vec::new();
     for (index, record) in invocation.response.records().enumerate() {

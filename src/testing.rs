@@ -184,7 +184,7 @@ pub fn run_event_with<T: Transform>(
     config: &EngineConfig,
     event: &Event<'_>,
 ) -> Processed {
-    let processed = Processed::new(event, process_event(transform, config, event, None));
+    let processed = Processed::new(process_event(transform, config, event, None));
     processed.assert_contract_within(event, config.response_budget);
     processed
 }
@@ -215,9 +215,8 @@ pub struct Processed {
 }
 
 impl Processed {
-    /// Decodes an engine's invocation of `event`.
-    pub fn new(event: &Event<'_>, invocation: Invocation) -> Self {
-        let _ = event;
+    /// Decodes what the engine returned for an invocation.
+    pub fn new(invocation: Invocation) -> Self {
         let mut failures = invocation.failures.into_iter().peekable();
         let records = invocation
             .response

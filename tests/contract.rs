@@ -88,7 +88,7 @@ proptest! {
             }
         }
 
-        let processed = Processed::new(&event, first);
+        let processed = Processed::new(first);
         for (i, data) in records.iter().enumerate() {
             let record = processed.record(i);
             match (data[0], record.result) {
