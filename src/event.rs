@@ -296,7 +296,7 @@ fn owned(text: Cow<'_, str>) -> Cow<'static, str> {
 /// A string that stays borrowed when the JSON has no escapes in it. serde's
 /// own `Option<Cow<str>>` always copies (serde-rs/serde#1497), which would copy
 /// every record's base64 text.
-struct CowStr<'a>(Cow<'a, str>);
+pub(crate) struct CowStr<'a>(pub(crate) Cow<'a, str>);
 
 impl<'de: 'a, 'a> Deserialize<'de> for CowStr<'a> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {

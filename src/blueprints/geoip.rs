@@ -55,6 +55,7 @@ use serde_json::value::RawValue;
 use crate::blueprints::APPEND_NEWLINE;
 use crate::config::{ConfigError, Settings};
 use crate::enrich::geoip::{self, GeoIp, Skip};
+use crate::event::CowStr;
 use crate::formats::json::ObjectWriter;
 use crate::transform::{Context, Failure, Output, Record, Transform};
 
@@ -495,28 +496,6 @@ fn members(text: &str) -> Result<Vec<(Cow<'_, str>, &RawValue)>, serde_json::Err
     let members = deserializer.deserialize_map(Members)?;
     deserializer.end()?;
     Ok(members)
-}
-
-/// A string borrowed from the input when it has no escapes.
-struct CowStr<'a>(Cow<'a, str>);
-
-impl<'de> serde::Deserialize<'de> for CowStr<'de> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct CowVisitor;
-        impl<'de> Visitor<'de> for CowVisitor {
-            type Value = CowStr<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a string")
-            }
-            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<CowStr<'de>, E> {
-                Ok(CowStr(Cow::Borrowed(v)))
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<CowStr<'de>, E> {
-                Ok(CowStr(Cow::Owned(v.to_string())))
-            }
-        }
-        deserializer.deserialize_str(CowVisitor)
-    }
 }
 
 /// The address field's value.
