@@ -31,7 +31,7 @@
 //!     fn parse<'a>(&self, record: &Record<'a>, _: &mut Context) -> Result<&'a [u8], Failure> {
 //!         Ok(record.data)
 //!     }
-//!     fn convert(&self, data: &[u8], out: &mut Output) -> Result<(), Failure> {
+//!     fn convert(&self, data: &[u8], out: &mut Output, _cx: &mut Context) -> Result<(), Failure> {
 //!         out.write(data);
 //!         Ok(())
 //!     }
@@ -53,7 +53,7 @@ use crate::codec;
 use crate::config::{ConfigError, Settings};
 use crate::event::{Event, EventError, SourceKind};
 use crate::formats::json::quoted_len;
-use crate::response::{RecordResult, Response};
+use crate::response::{RecordResult, Response, NO_METADATA};
 use crate::telemetry::Summary;
 use crate::transform::{Context, Failure, Output, Record, Transform};
 
@@ -227,7 +227,7 @@ pub(crate) fn process_event<T: Transform>(
             quoted_ids[index],
             RecordResult::ProcessingFailed,
             None,
-            &[],
+            &NO_METADATA,
             index == 0,
         )
     };
@@ -278,17 +278,27 @@ pub(crate) fn process_event<T: Transform>(
         let failed_len = failed_len(&response, index) as i64;
         let failure = match outcome {
             Outcome::Dropped => {
-                slack -=
-                    response.entry_len_quoted(quoted_id, RecordResult::Dropped, None, &[], first)
-                        as i64
-                        - failed_len;
-                response.push_encoded_quoted(id, quoted_id, RecordResult::Dropped, None, &[]);
+                slack -= response.entry_len_quoted(
+                    quoted_id,
+                    RecordResult::Dropped,
+                    None,
+                    &NO_METADATA,
+                    first,
+                ) as i64
+                    - failed_len;
+                response.push_encoded_quoted(
+                    id,
+                    quoted_id,
+                    RecordResult::Dropped,
+                    None,
+                    &NO_METADATA,
+                );
                 summary.dropped += 1;
                 None
             }
             Outcome::Kept => {
                 let output = out.data();
-                let keys = out.partition_keys();
+                let keys = out.metadata();
                 let data_len = codec::encoded_len(output.len());
                 let cost = response.entry_len_quoted(
                     quoted_id,
@@ -331,7 +341,13 @@ pub(crate) fn process_event<T: Transform>(
             Outcome::Failed(failure) => Some(failure),
         };
         if let Some(failure) = failure {
-            response.push_encoded_quoted(id, quoted_id, RecordResult::ProcessingFailed, None, &[]);
+            response.push_encoded_quoted(
+                id,
+                quoted_id,
+                RecordResult::ProcessingFailed,
+                None,
+                &NO_METADATA,
+            );
             summary.record_failure(id, &failure);
             failures.push(RecordFailure { index, failure });
         }
@@ -365,7 +381,7 @@ fn run_stages<T: Transform>(
             return Ok(false);
         }
         transform.enrich(&mut item, cx)?;
-        transform.convert(item, out)?;
+        transform.convert(item, out, cx)?;
         Ok(true)
     };
     IN_RECORD.with(|flag| flag.set(true));
@@ -442,7 +458,7 @@ mod tests {
         fn filter(&self, item: &&[u8], _: &mut Context) -> bool {
             *item != b"drop"
         }
-        fn convert(&self, item: &[u8], out: &mut Output) -> Result<(), Failure> {
+        fn convert(&self, item: &[u8], out: &mut Output, _cx: &mut Context) -> Result<(), Failure> {
             for _ in 0..self.factor {
                 out.write(item);
             }

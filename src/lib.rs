@@ -43,7 +43,7 @@
 //!         *level != "#"
 //!     }
 //!
-//!     fn convert(&self, (level, message): Self::Item<'_>, out: &mut Output) -> Result<(), Failure> {
+//!     fn convert(&self, (level, message): Self::Item<'_>, out: &mut Output, _cx: &mut Context) -> Result<(), Failure> {
 //!         out.partition_key("level", level.to_ascii_lowercase());
 //!         let mut object = ObjectWriter::new(out.buffer());
 //!         object.str("level", level);
@@ -82,6 +82,7 @@
 pub mod blueprints;
 mod codec;
 pub mod config;
+pub mod doc;
 pub mod engine;
 pub mod enrich;
 pub mod event;

@@ -55,7 +55,7 @@ struct Entry {
     id_end: usize,
     data_end: usize,
     result: RecordResult,
-    partition_keys: Option<Box<[(String, String)]>>,
+    metadata: Option<Box<Metadata>>,
 }
 
 /// A borrowed view of one response record.
@@ -69,6 +69,8 @@ pub struct ResponseRecordRef<'a> {
     pub data: Option<&'a str>,
     /// The partition keys (empty when none).
     pub partition_keys: &'a [(String, String)],
+    /// The Iceberg routing, when set.
+    pub otf_metadata: Option<&'a OtfMetadata>,
 }
 
 /// A Firehose transformation response under construction or complete.
@@ -77,8 +79,8 @@ pub struct ResponseRecordRef<'a> {
 /// use firehose_transform::response::{RecordResult, Response};
 ///
 /// let mut response = Response::new(false);
-/// response.push_encoded("r1", RecordResult::Ok, Some("aGk="), &[]);
-/// response.push_encoded("r2", RecordResult::Dropped, None, &[]);
+/// response.push_encoded("r1", RecordResult::Ok, Some("aGk="), &Default::default());
+/// response.push_encoded("r2", RecordResult::Dropped, None, &Default::default());
 /// let json = response.to_json();
 /// assert_eq!(
 ///     std::str::from_utf8(&json).unwrap(),
@@ -94,6 +96,210 @@ pub struct Response {
     kafka: bool,
     serialized_len: usize,
 }
+
+/// What an `Ok` entry carries besides its data: `metadata` on the wire.
+///
+/// `partitionKeys` feed `!{partitionKeyFromLambda:key}` in a dynamic
+/// partitioning prefix; `otfMetadata` routes the record to an Apache Iceberg
+/// table. Both are counted in the response's exact size like everything else.
+///
+/// ```
+/// use firehose_transform::response::{Metadata, OtfMetadata, OtfOperation, Response};
+///
+/// let mut metadata = Metadata::default();
+/// metadata.set_partition_key("year", "2026");
+/// metadata.otf = Some(OtfMetadata {
+///     database: Some("logs".into()),
+///     table: Some("events".into()),
+///     operation: Some(OtfOperation::Insert),
+/// });
+/// let mut response = Response::new(false);
+/// response.push_ok("r1", b"hi", &metadata);
+/// assert_eq!(
+///     String::from_utf8(response.to_json()).unwrap(),
+///     r#"{"records":[{"recordId":"r1","result":"Ok","data":"aGk=","metadata":{"partitionKeys":{"year":"2026"},"otfMetadata":{"destinationDatabaseName":"logs","destinationTableName":"events","operation":"insert"}}}]}"#
+/// );
+/// assert_eq!(response.serialized_len(), response.to_json().len());
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Metadata {
+    /// Dynamic partitioning keys, in the order first set.
+    pub partition_keys: Vec<(String, String)>,
+    /// Apache Iceberg destination routing.
+    pub otf: Option<OtfMetadata>,
+}
+
+impl Metadata {
+    /// Metadata with these partition keys only.
+    pub fn with_partition_keys<K: Into<String>, V: Into<String>>(
+        keys: impl IntoIterator<Item = (K, V)>,
+    ) -> Self {
+        let mut metadata = Metadata::default();
+        for (key, value) in keys {
+            metadata.set_partition_key(key, value);
+        }
+        metadata
+    }
+
+    /// Sets a partition key, replacing an earlier value of the same key.
+    pub fn set_partition_key(&mut self, key: impl Into<String>, value: impl Into<String>) {
+        let key = key.into();
+        let value = value.into();
+        match self.partition_keys.iter_mut().find(|(k, _)| *k == key) {
+            Some(slot) => slot.1 = value,
+            None => self.partition_keys.push((key, value)),
+        }
+    }
+
+    /// Whether there is nothing to send (no `metadata` member then).
+    pub fn is_empty(&self) -> bool {
+        self.partition_keys.is_empty() && self.otf.as_ref().is_none_or(OtfMetadata::is_empty)
+    }
+
+    /// Removes everything, keeping allocations.
+    pub fn clear(&mut self) {
+        self.partition_keys.clear();
+        self.otf = None;
+    }
+
+    /// The bytes `,"metadata":{…}` takes in an entry (0 when empty).
+    fn serialized_len(&self) -> usize {
+        if self.is_empty() {
+            return 0;
+        }
+        let mut len = r#","metadata":{}"#.len();
+        if !self.partition_keys.is_empty() {
+            len += r#""partitionKeys":{}"#.len() + self.partition_keys.len() - 1;
+            len += self
+                .partition_keys
+                .iter()
+                .map(|(key, value)| quoted_len(key) + 1 + quoted_len(value))
+                .sum::<usize>();
+        }
+        if let Some(otf) = self.otf.as_ref().filter(|otf| !otf.is_empty()) {
+            // A comma after partitionKeys, then "otfMetadata":{"name":"value",…}.
+            len += usize::from(!self.partition_keys.is_empty()) + r#""otfMetadata":{}"#.len();
+            let mut members = 0;
+            for (key, value) in otf.members() {
+                len += quoted_len(key) + 1 + quoted_len(value);
+                members += 1;
+            }
+            len += members - 1;
+        }
+        len
+    }
+
+    fn write_json(&self, out: &mut Vec<u8>) {
+        if self.is_empty() {
+            return;
+        }
+        out.extend_from_slice(b",\"metadata\":{");
+        if !self.partition_keys.is_empty() {
+            out.extend_from_slice(b"\"partitionKeys\":{");
+            for (j, (key, value)) in self.partition_keys.iter().enumerate() {
+                if j > 0 {
+                    out.push(b',');
+                }
+                write_str(out, key);
+                out.push(b':');
+                write_str(out, value);
+            }
+            out.push(b'}');
+        }
+        if let Some(otf) = self.otf.as_ref().filter(|otf| !otf.is_empty()) {
+            if !self.partition_keys.is_empty() {
+                out.push(b',');
+            }
+            out.extend_from_slice(b"\"otfMetadata\":{");
+            for (j, (key, value)) in otf.members().enumerate() {
+                if j > 0 {
+                    out.push(b',');
+                }
+                out.push(b'"');
+                out.extend_from_slice(key.as_bytes());
+                out.extend_from_slice(b"\":");
+                write_str(out, value);
+            }
+            out.push(b'}');
+        }
+        out.push(b'}');
+    }
+}
+
+/// Routing of a record to an Apache Iceberg table (`metadata.otfMetadata`),
+/// for Firehose's Iceberg destination. A member left `None` is not sent, and
+/// Firehose uses the stream's configuration for it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OtfMetadata {
+    /// `destinationDatabaseName`.
+    pub database: Option<String>,
+    /// `destinationTableName`.
+    pub table: Option<String>,
+    /// `operation`.
+    pub operation: Option<OtfOperation>,
+}
+
+impl OtfMetadata {
+    /// Whether no member is set.
+    pub fn is_empty(&self) -> bool {
+        self.database.is_none() && self.table.is_none() && self.operation.is_none()
+    }
+
+    /// The members to send, as (wire name, value), in wire order.
+    fn members(&self) -> impl Iterator<Item = (&'static str, &str)> {
+        [
+            ("destinationDatabaseName", self.database.as_deref()),
+            ("destinationTableName", self.table.as_deref()),
+            ("operation", self.operation.map(OtfOperation::as_str)),
+        ]
+        .into_iter()
+        .filter_map(|(key, value)| Some((key, value?)))
+    }
+}
+
+/// What an Iceberg destination does with a record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OtfOperation {
+    /// `insert`.
+    Insert,
+    /// `update`.
+    Update,
+    /// `delete`.
+    Delete,
+}
+
+impl OtfOperation {
+    /// The name on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OtfOperation::Insert => "insert",
+            OtfOperation::Update => "update",
+            OtfOperation::Delete => "delete",
+        }
+    }
+}
+
+impl std::str::FromStr for OtfOperation {
+    type Err = String;
+
+    /// `insert`, `update` or `delete` (any case).
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "insert" => Ok(OtfOperation::Insert),
+            "update" => Ok(OtfOperation::Update),
+            "delete" => Ok(OtfOperation::Delete),
+            _ => Err(format!(
+                "{s:?} is not an Iceberg operation (insert, update or delete)"
+            )),
+        }
+    }
+}
+
+/// The metadata of entries that carry none.
+pub(crate) static NO_METADATA: Metadata = Metadata {
+    partition_keys: Vec::new(),
+    otf: None,
+};
 
 /// `{"records":[` and `]}`.
 const FRAMING_LEN: usize = r#"{"records":["#.len() + "]}".len();
@@ -154,16 +360,10 @@ impl Response {
         record_id: &str,
         result: RecordResult,
         data_len: Option<usize>,
-        partition_keys: &[(String, String)],
+        metadata: &Metadata,
         first: bool,
     ) -> usize {
-        self.entry_len_quoted(
-            quoted_len(record_id),
-            result,
-            data_len,
-            partition_keys,
-            first,
-        )
+        self.entry_len_quoted(quoted_len(record_id), result, data_len, metadata, first)
     }
 
     /// [`entry_len`](Response::entry_len) with the id's quoted length already
@@ -173,7 +373,7 @@ impl Response {
         quoted_id_len: usize,
         result: RecordResult,
         data_len: Option<usize>,
-        partition_keys: &[(String, String)],
+        metadata: &Metadata,
         first: bool,
     ) -> usize {
         let mut len = usize::from(!first)
@@ -186,43 +386,36 @@ impl Response {
             // ,"data":"…"
             len += ",\"".len() + self.data_key().len() + "\":\"".len() + data_len + "\"".len();
         }
-        if !partition_keys.is_empty() {
-            len += r#","metadata":{"partitionKeys":{}}"#.len() + partition_keys.len() - 1;
-            len += partition_keys
-                .iter()
-                .map(|(key, value)| quoted_len(key) + 1 + quoted_len(value))
-                .sum::<usize>();
-        }
-        len
+        len + metadata.serialized_len()
     }
 
     /// The bytes a `ProcessingFailed` entry for `record_id` adds.
     pub fn failed_entry_len(&self, record_id: &str, first: bool) -> usize {
-        self.entry_len(record_id, RecordResult::ProcessingFailed, None, &[], first)
+        self.entry_len(
+            record_id,
+            RecordResult::ProcessingFailed,
+            None,
+            &NO_METADATA,
+            first,
+        )
     }
 
     /// Appends a record whose output is already base64 (`data` for `Ok` only;
-    /// ignored otherwise, as are partition keys).
+    /// ignored otherwise, as is the metadata).
     pub fn push_encoded(
         &mut self,
         record_id: &str,
         result: RecordResult,
         data: Option<&str>,
-        partition_keys: &[(String, String)],
+        metadata: &Metadata,
     ) {
-        self.push_encoded_quoted(
-            record_id,
-            quoted_len(record_id),
-            result,
-            data,
-            partition_keys,
-        );
+        self.push_encoded_quoted(record_id, quoted_len(record_id), result, data, metadata);
     }
 
     /// Appends an `Ok` record, base64-encoding `output` straight into the
     /// response's buffer.
-    pub fn push_ok(&mut self, record_id: &str, output: &[u8], partition_keys: &[(String, String)]) {
-        self.push_ok_quoted(record_id, quoted_len(record_id), output, partition_keys);
+    pub fn push_ok(&mut self, record_id: &str, output: &[u8], metadata: &Metadata) {
+        self.push_ok_quoted(record_id, quoted_len(record_id), output, metadata);
     }
 
     /// [`push_encoded`](Response::push_encoded) with the id's quoted length known.
@@ -232,7 +425,7 @@ impl Response {
         quoted_id_len: usize,
         result: RecordResult,
         data: Option<&str>,
-        partition_keys: &[(String, String)],
+        metadata: &Metadata,
     ) {
         let data = data.filter(|_| result == RecordResult::Ok);
         self.data.push_str(data.unwrap_or(""));
@@ -241,7 +434,7 @@ impl Response {
             quoted_id_len,
             result,
             data.map(str::len),
-            partition_keys,
+            metadata,
         );
     }
 
@@ -251,7 +444,7 @@ impl Response {
         record_id: &str,
         quoted_id_len: usize,
         output: &[u8],
-        partition_keys: &[(String, String)],
+        metadata: &Metadata,
     ) {
         let before = self.data.len();
         codec::encode_append(output, &mut self.data);
@@ -261,7 +454,7 @@ impl Response {
             quoted_id_len,
             RecordResult::Ok,
             Some(data_len),
-            partition_keys,
+            metadata,
         );
     }
 
@@ -271,18 +464,18 @@ impl Response {
         quoted_id_len: usize,
         result: RecordResult,
         data_len: Option<usize>,
-        partition_keys: &[(String, String)],
+        metadata: &Metadata,
     ) {
-        let partition_keys = if result == RecordResult::Ok {
-            partition_keys
+        let metadata = if result == RecordResult::Ok {
+            metadata
         } else {
-            &[]
+            &NO_METADATA
         };
         self.serialized_len += self.entry_len_quoted(
             quoted_id_len,
             result,
             data_len,
-            partition_keys,
+            metadata,
             self.entries.is_empty(),
         );
         self.ids.push_str(record_id);
@@ -290,7 +483,7 @@ impl Response {
             id_end: self.ids.len(),
             data_end: self.data.len(),
             result,
-            partition_keys: (!partition_keys.is_empty()).then(|| partition_keys.into()),
+            metadata: (!metadata.is_empty()).then(|| Box::new(metadata.clone())),
         });
     }
 
@@ -304,7 +497,11 @@ impl Response {
                 result: entry.result,
                 data: (entry.result == RecordResult::Ok)
                     .then(|| &self.data[data_start..entry.data_end]),
-                partition_keys: entry.partition_keys.as_deref().unwrap_or(&[]),
+                partition_keys: entry
+                    .metadata
+                    .as_deref()
+                    .map_or(&[], |m| m.partition_keys.as_slice()),
+                otf_metadata: entry.metadata.as_deref().and_then(|m| m.otf.as_ref()),
             };
             id_start = entry.id_end;
             data_start = entry.data_end;
@@ -334,7 +531,7 @@ impl Response {
         };
         let mut scratch = Vec::with_capacity(256);
         writer.write_all(b"{\"records\":[")?;
-        for (i, record) in self.records().enumerate() {
+        for (i, (record, entry)) in self.records().zip(&self.entries).enumerate() {
             scratch.clear();
             if i > 0 {
                 scratch.push(b',');
@@ -351,17 +548,8 @@ impl Response {
                 scratch.clear();
                 scratch.push(b'"');
             }
-            if !record.partition_keys.is_empty() {
-                scratch.extend_from_slice(b",\"metadata\":{\"partitionKeys\":{");
-                for (j, (key, value)) in record.partition_keys.iter().enumerate() {
-                    if j > 0 {
-                        scratch.push(b',');
-                    }
-                    write_str(&mut scratch, key);
-                    scratch.push(b':');
-                    write_str(&mut scratch, value);
-                }
-                scratch.extend_from_slice(b"}}");
+            if let Some(metadata) = &entry.metadata {
+                metadata.write_json(&mut scratch);
             }
             scratch.push(b'}');
             writer.write_all(&scratch)?;
@@ -404,6 +592,24 @@ pub struct WireMetadata {
     /// Dynamic partitioning keys.
     #[serde(default)]
     pub partition_keys: BTreeMap<String, String>,
+    /// Iceberg routing, when any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub otf_metadata: Option<WireOtfMetadata>,
+}
+
+/// The `metadata.otfMetadata` of a [`WireResponseRecord`].
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WireOtfMetadata {
+    /// The Iceberg database.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub destination_database_name: Option<String>,
+    /// The Iceberg table.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub destination_table_name: Option<String>,
+    /// `insert`, `update` or `delete`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operation: Option<String>,
 }
 
 impl WireResponseRecord {
@@ -417,11 +623,11 @@ impl WireResponseRecord {
 ///
 /// ```
 /// use aws_lambda_events::event::firehose::KinesisFirehoseResponse;
-/// use firehose_transform::response::{RecordResult, Response};
+/// use firehose_transform::response::{Metadata, RecordResult, Response};
 ///
 /// let mut response = Response::new(false);
-/// response.push_ok("r1", b"hi", &[("day".to_string(), "01".to_string())]);
-/// response.push_encoded("r2", RecordResult::Dropped, None, &[]);
+/// response.push_ok("r1", b"hi", &Metadata::with_partition_keys([("day", "01")]));
+/// response.push_encoded("r2", RecordResult::Dropped, None, &Metadata::default());
 /// let theirs = KinesisFirehoseResponse::from(&response);
 /// assert_eq!(theirs.records[0].data.0, b"hi");
 /// assert_eq!(theirs.records[0].metadata.partition_keys["day"], "01");
@@ -493,14 +699,14 @@ mod tests {
                     id,
                     *result,
                     (*result == RecordResult::Ok).then(|| data.len().div_ceil(3) * 4),
-                    if *result == RecordResult::Ok { keys } else { &[] },
+                    &if *result == RecordResult::Ok { Metadata::with_partition_keys(keys.clone()) } else { Metadata::default() },
                     response.is_empty(),
                 );
                 let before = response.serialized_len();
                 if *result == RecordResult::Ok {
-                    response.push_ok(id, data, keys);
+                    response.push_ok(id, data, &Metadata::with_partition_keys(keys.clone()));
                 } else {
-                    response.push_encoded(id, *result, None, keys);
+                    response.push_encoded(id, *result, None, &Metadata::with_partition_keys(keys.clone()));
                 }
                 prop_assert_eq!(response.serialized_len() - before, predicted);
             }
@@ -529,7 +735,7 @@ mod tests {
     #[test]
     fn msk_responses_use_kafka_record_value() {
         let mut response = Response::new(true);
-        response.push_ok("a", b"hi", &[("k".into(), "v".into())]);
+        response.push_ok("a", b"hi", &Metadata::with_partition_keys([("k", "v")]));
         assert_eq!(
             String::from_utf8(response.to_json()).unwrap(),
             r#"{"records":[{"recordId":"a","result":"Ok","kafkaRecordValue":"aGk=","metadata":{"partitionKeys":{"k":"v"}}}]}"#
@@ -539,7 +745,7 @@ mod tests {
     #[test]
     fn empty_output_still_carries_data() {
         let mut response = Response::new(false);
-        response.push_ok("a", b"", &[]);
+        response.push_ok("a", b"", &Metadata::default());
         assert_eq!(
             String::from_utf8(response.to_json()).unwrap(),
             r#"{"records":[{"recordId":"a","result":"Ok","data":""}]}"#

@@ -52,7 +52,7 @@ pub const DEFAULT_BATCH_BYTES: usize = 1024 * 1024;
 ///     fn parse<'a>(&self, record: &Record<'a>, _: &mut Context) -> Result<&'a [u8], Failure> {
 ///         Ok(record.data)
 ///     }
-///     fn convert(&self, data: &[u8], out: &mut Output) -> Result<(), Failure> {
+///     fn convert(&self, data: &[u8], out: &mut Output, _cx: &mut Context) -> Result<(), Failure> {
 ///         out.write(data);
 ///         Ok(())
 ///     }
@@ -480,6 +480,16 @@ fn emit(invocation: &Invocation, decode: bool, out: &mut impl Write) -> io::Resu
                 write!(out, " {}", text.replace('\r', "\\r").replace('\n', "\\n"))?;
                 for (key, value) in record.partition_keys {
                     write!(out, " [{key}={value}]")?;
+                }
+                if let Some(otf) = record.otf_metadata {
+                    let field = |value: Option<&str>| value.unwrap_or("-").to_string();
+                    write!(
+                        out,
+                        " [iceberg={}.{} {}]",
+                        field(otf.database.as_deref()),
+                        field(otf.table.as_deref()),
+                        field(otf.operation.map(|o| o.as_str()))
+                    )?;
                 }
             }
             RecordResult::ProcessingFailed => {

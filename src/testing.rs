@@ -10,7 +10,7 @@
 //!     fn parse<'a>(&self, record: &Record<'a>, _: &mut Context) -> Result<usize, Failure> {
 //!         Ok(record.text()?.chars().count())
 //!     }
-//!     fn convert(&self, n: usize, out: &mut Output) -> Result<(), Failure> {
+//!     fn convert(&self, n: usize, out: &mut Output, _cx: &mut Context) -> Result<(), Failure> {
 //!         out.partition_key("size", if n > 3 { "long" } else { "short" });
 //!         out.write(format!("{n}\n").as_bytes());
 //!         Ok(())
@@ -31,7 +31,7 @@ use std::path::Path;
 use crate::codec;
 use crate::engine::{process_event, EngineConfig, Invocation};
 use crate::event::{Event, EventRecord, KinesisRecordMetadata, MskRecordMetadata, SourceKind};
-use crate::response::{RecordResult, WireResponse};
+use crate::response::{OtfMetadata, OtfOperation, RecordResult, WireResponse};
 use crate::telemetry::Summary;
 use crate::transform::{Failure, Transform};
 
@@ -202,6 +202,8 @@ pub struct ProcessedRecord {
     pub base64: Option<String>,
     /// Partition keys.
     pub partition_keys: Vec<(String, String)>,
+    /// Iceberg routing (`metadata.otfMetadata`), when set.
+    pub otf_metadata: Option<OtfMetadata>,
     /// Why it failed (`ProcessingFailed` only).
     pub failure: Option<Failure>,
 }
@@ -230,6 +232,7 @@ impl Processed {
                     .map(|b64| codec::decode(b64).expect("the engine writes valid base64")),
                 base64: record.data.map(str::to_string),
                 partition_keys: record.partition_keys.to_vec(),
+                otf_metadata: record.otf_metadata.cloned(),
                 failure: failures.next_if(|f| f.index == index).map(|f| f.failure),
             })
             .collect();
@@ -327,6 +330,11 @@ impl Processed {
     /// Record `index`'s partition keys.
     pub fn partition_keys(&self, index: usize) -> &[(String, String)] {
         &self.record(index).partition_keys
+    }
+
+    /// Record `index`'s Iceberg routing, if set.
+    pub fn otf_metadata(&self, index: usize) -> Option<&OtfMetadata> {
+        self.record(index).otf_metadata.as_ref()
     }
 
     /// The text of every `Ok` record, in order.
@@ -442,10 +450,20 @@ pub fn check_contract(
             _ => {}
         }
         if let Some(metadata) = &out.metadata {
-            if out.result != RecordResult::Ok || metadata.partition_keys.is_empty() {
+            let otf = metadata.otf_metadata.as_ref();
+            if out.result != RecordResult::Ok
+                || (metadata.partition_keys.is_empty() && otf.is_none())
+            {
                 return Err(format!(
-                    "record {index} has metadata without partition keys or is not Ok"
+                    "record {index} has metadata that is empty or not on an Ok record"
                 ));
+            }
+            if let Some(otf) = otf {
+                if let Some(operation) = &otf.operation {
+                    operation
+                        .parse::<OtfOperation>()
+                        .map_err(|e| format!("record {index} otfMetadata: {e}"))?;
+                }
             }
         }
     }

@@ -15,6 +15,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use crate::event::SourceMetadata;
+use crate::response::{Metadata, OtfMetadata};
 
 /// One Firehose record as a transform sees it: decoded data and metadata.
 #[derive(Debug, Clone, Copy)]
@@ -148,11 +149,11 @@ impl Context {
 /// The bytes written become the record's `data` (the engine base64-encodes
 /// them); one input may produce several lines, all under its own record id.
 /// Partition keys set here go to `metadata.partitionKeys` for dynamic
-/// partitioning.
+/// partitioning, and Iceberg routing to `metadata.otfMetadata`.
 #[derive(Debug, Default)]
 pub struct Output {
     data: Vec<u8>,
-    partition_keys: Vec<(String, String)>,
+    metadata: Metadata,
 }
 
 impl Output {
@@ -178,12 +179,20 @@ impl Output {
     /// assert_eq!(out.partition_keys(), &[("year".to_string(), "2027".to_string())]);
     /// ```
     pub fn partition_key(&mut self, key: impl Into<String>, value: impl Into<String>) {
-        let key = key.into();
-        let value = value.into();
-        match self.partition_keys.iter_mut().find(|(k, _)| *k == key) {
-            Some(slot) => slot.1 = value,
-            None => self.partition_keys.push((key, value)),
-        }
+        self.metadata.set_partition_key(key, value);
+    }
+
+    /// Routes the record to an Apache Iceberg table (`metadata.otfMetadata`).
+    ///
+    /// ```
+    /// use firehose_transform::response::{OtfMetadata, OtfOperation};
+    /// use firehose_transform::Output;
+    /// let mut out = Output::default();
+    /// out.otf_metadata(OtfMetadata { table: Some("orders".into()), operation: Some(OtfOperation::Update), ..Default::default() });
+    /// assert_eq!(out.metadata().otf.as_ref().unwrap().table.as_deref(), Some("orders"));
+    /// ```
+    pub fn otf_metadata(&mut self, otf: OtfMetadata) {
+        self.metadata.otf = Some(otf);
     }
 
     /// The bytes written so far.
@@ -193,13 +202,18 @@ impl Output {
 
     /// The partition keys set so far, in the order first set.
     pub fn partition_keys(&self) -> &[(String, String)] {
-        &self.partition_keys
+        &self.metadata.partition_keys
+    }
+
+    /// Everything set besides the data: partition keys and Iceberg routing.
+    pub fn metadata(&self) -> &Metadata {
+        &self.metadata
     }
 
     /// Empties the output for the next record, keeping its allocation.
     pub(crate) fn clear(&mut self) {
         self.data.clear();
-        self.partition_keys.clear();
+        self.metadata.clear();
     }
 }
 
@@ -241,7 +255,7 @@ impl std::io::Write for Output {
 ///         !line.trim().is_empty()
 ///     }
 ///
-///     fn convert(&self, line: &str, out: &mut Output) -> Result<(), Failure> {
+///     fn convert(&self, line: &str, out: &mut Output, _cx: &mut Context) -> Result<(), Failure> {
 ///         out.write(line.to_uppercase().as_bytes());
 ///         out.write(b"\n");
 ///         Ok(())
@@ -275,6 +289,13 @@ pub trait Transform: Send + Sync + 'static {
         Ok(())
     }
 
-    /// Stage 3, convert: writes the item in the output format.
-    fn convert(&self, item: Self::Item<'_>, out: &mut Output) -> Result<(), Failure>;
+    /// Stage 3, convert: writes the item in the output format. `cx` counts
+    /// what is worth knowing about the writing (values truncated, defaults
+    /// used, ...).
+    fn convert(
+        &self,
+        item: Self::Item<'_>,
+        out: &mut Output,
+        cx: &mut Context,
+    ) -> Result<(), Failure>;
 }

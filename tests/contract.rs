@@ -33,7 +33,7 @@ impl Transform for Scripted {
         data.first() != Some(&1)
     }
 
-    fn convert(&self, data: &[u8], out: &mut Output) -> Result<(), Failure> {
+    fn convert(&self, data: &[u8], out: &mut Output, _cx: &mut Context) -> Result<(), Failure> {
         let times = match data.first() {
             Some(&n) if n >= 4 => usize::from(n),
             _ => 1,

@@ -208,7 +208,12 @@ impl Transform for ApacheToJson {
         Ok(())
     }
 
-    fn convert(&self, item: JsonItem<'_>, out: &mut Output) -> Result<(), Failure> {
+    fn convert(
+        &self,
+        item: JsonItem<'_>,
+        out: &mut Output,
+        _cx: &mut Context,
+    ) -> Result<(), Failure> {
         let buffer = out.buffer();
         // The object is left open: the added members and the closing brace follow.
         apache::write_json_fields(&item.log, &mut ObjectWriter::new(buffer));
@@ -242,7 +247,12 @@ impl Transform for ApacheToCsv {
         parse_record(record, cx)
     }
 
-    fn convert(&self, log: AccessLog<'_>, out: &mut Output) -> Result<(), Failure> {
+    fn convert(
+        &self,
+        log: AccessLog<'_>,
+        out: &mut Output,
+        _cx: &mut Context,
+    ) -> Result<(), Failure> {
         apache::write_csv(&log, out.buffer());
         self.options.end_record(out);
         Ok(())
@@ -291,7 +301,7 @@ mod tests {
         item.add_members(|obj| obj.str("city", "London"));
         item.add_members(|obj| obj.u64("asn", 64496));
         let mut out = Output::default();
-        transform.convert(item, &mut out).unwrap();
+        transform.convert(item, &mut out, &mut cx).unwrap();
         let text = std::str::from_utf8(out.data()).unwrap();
         let value: serde_json::Value = serde_json::from_str(text.trim_end()).unwrap();
         assert_eq!(value["city"], "London");

@@ -353,7 +353,7 @@ impl Transform for GeoIpEnrich {
         Ok(())
     }
 
-    fn convert(&self, item: Item<'_>, out: &mut Output) -> Result<(), Failure> {
+    fn convert(&self, item: Item<'_>, out: &mut Output, _cx: &mut Context) -> Result<(), Failure> {
         out.write(&item.out);
         SPARE.with(|spare| spare.set(item.out));
         Ok(())

@@ -97,7 +97,7 @@ impl Transform for ProcessRecord {
         !empty && kept && !dropped
     }
 
-    fn convert(&self, data: &[u8], out: &mut Output) -> Result<(), Failure> {
+    fn convert(&self, data: &[u8], out: &mut Output, _cx: &mut Context) -> Result<(), Failure> {
         out.write(data);
         if self.append_newline && !data.ends_with(b"\n") {
             out.write(b"\n");

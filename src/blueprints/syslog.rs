@@ -160,7 +160,12 @@ impl<F: SyslogFormat> Transform for SyslogTo<F> {
         }
     }
 
-    fn convert(&self, line: SyslogLine<'_>, out: &mut Output) -> Result<(), Failure> {
+    fn convert(
+        &self,
+        line: SyslogLine<'_>,
+        out: &mut Output,
+        _cx: &mut Context,
+    ) -> Result<(), Failure> {
         let buffer = out.buffer();
         match line {
             SyslogLine::Parsed {
