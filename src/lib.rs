@@ -87,6 +87,7 @@ pub mod engine;
 pub mod enrich;
 pub mod event;
 pub mod formats;
+pub mod pipeline;
 pub mod response;
 pub mod runtime;
 pub mod telemetry;

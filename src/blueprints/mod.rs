@@ -4,6 +4,7 @@
 
 pub mod apache;
 pub mod geoip;
+pub mod pipeline;
 pub mod process_record;
 pub mod syslog;
 
