@@ -423,15 +423,36 @@ fn partial(value: &Value<'_>, paths: &[&[String]]) -> Val {
     Val::obj(map)
 }
 
+/// A number as jq 1.6 and 1.7 see it: an integer when it is one that fits
+/// in 64 bits, a double otherwise; so `1e3` prints (and `tostring`s, and
+/// becomes a partition key) as `1000`, not as written.
+fn number(text: &str) -> Val {
+    if let Ok(int) = text.parse::<isize>() {
+        return Val::from(int);
+    }
+    match text.parse::<f64>() {
+        Ok(float) if float.fract() == 0.0 && float.abs() < 9.007_199_254_740_992e15 => {
+            Val::from(float as isize)
+        }
+        Ok(float) => Val::from(float),
+        Err(_) => Val::Null,
+    }
+}
+
 /// A whole document as a jaq value.
 pub fn to_val(value: &Value<'_>) -> Val {
     match value {
         Value::Null => Val::Null,
         Value::Bool(b) => Val::Bool(*b),
         Value::Str(s) => Val::from(s.to_string()),
-        Value::Number(text) | Value::Raw(text) => {
-            // Valid JSON by construction: it came through the parser.
-            jaq_json::read::parse_single(text.as_bytes()).unwrap_or(Val::Null)
+        Value::Number(text) => number(text),
+        Value::Raw(text) => {
+            // Valid JSON by construction: it came through the parser. Its
+            // numbers are made canonical as below, one level at a time.
+            match value.get(&Path::root()) {
+                Some(expanded) if !matches!(&*expanded, Value::Raw(_)) => to_val(&expanded),
+                _ => jaq_json::read::parse_single(text.as_bytes()).unwrap_or(Val::Null),
+            }
         }
         Value::Array(items) => items.iter().map(to_val).collect(),
         Value::Object(members) => {
