@@ -120,23 +120,33 @@ impl<'a> Value<'a> {
 
     /// Every JSON value in `text`, one after another (newline-delimited, or
     /// simply concatenated: `{"a":1}{"a":2}`), each scanned as by
-    /// [`parse_json`](Value::parse_json). Stops at the first error.
+    /// [`parse_json`](Value::parse_json) and given with its own text. Stops
+    /// at the first error.
     ///
     /// ```
     /// use firehose_transform::doc::Value;
-    /// let docs: Vec<_> = Value::parse_json_stream("{\"a\":1}\n{\"a\":2}\n").collect();
+    /// let docs: Vec<_> = Value::parse_json_stream("{\"a\":1}\n{\"a\": 2}\n").collect();
     /// assert_eq!(docs.len(), 2);
-    /// assert_eq!(docs[1].as_ref().unwrap().to_json(), br#"{"a":2}"#);
+    /// let (value, text) = docs[1].as_ref().unwrap();
+    /// assert_eq!(value.to_json(), br#"{"a":2}"#);
+    /// assert_eq!(*text, r#"{"a": 2}"#);
     /// ```
-    pub fn parse_json_stream(text: &'a str) -> impl Iterator<Item = Result<Value<'a>, JsonError>> {
+    pub fn parse_json_stream(
+        text: &'a str,
+    ) -> impl Iterator<Item = Result<(Value<'a>, &'a str), JsonError>> {
         let mut stream = serde_json::Deserializer::from_str(text).into_iter::<Shallow<'a>>();
         let mut failed = false;
+        let mut end = 0;
         std::iter::from_fn(move || {
             if failed {
                 return None;
             }
             match stream.next()? {
-                Ok(value) => Some(Ok(value.0)),
+                Ok(value) => {
+                    let start = end;
+                    end = stream.byte_offset();
+                    Some(Ok((value.0, text[start..end].trim_ascii())))
+                }
                 Err(error) => {
                     failed = true;
                     Some(Err(JsonError::new(&error)))
@@ -381,9 +391,10 @@ impl From<bool> for Value<'_> {
     }
 }
 
-/// Copies JSON text, dropping whitespace outside strings when it has any
-/// line break (the common compact case is one plain copy).
-fn write_compact(raw: &str, out: &mut Vec<u8>) {
+/// Copies valid JSON text, dropping whitespace outside strings when it has
+/// any line break (the common compact case is one plain copy), so that it
+/// takes one line.
+pub fn write_compact(raw: &str, out: &mut Vec<u8>) {
     let bytes = raw.trim_ascii().as_bytes();
     if !bytes.iter().any(|&b| b == b'\n' || b == b'\r') {
         out.extend_from_slice(bytes);
@@ -796,7 +807,7 @@ mod tests {
     fn streams_of_objects_split_and_report_the_bad_one() {
         let docs: Vec<_> = Value::parse_json_stream("{\"a\":1} {\"a\":2}\n{bad}").collect();
         assert_eq!(docs.len(), 3);
-        assert!(docs[0].is_ok() && docs[1].is_ok());
+        assert_eq!(docs[1].as_ref().unwrap().1, "{\"a\":2}");
         assert_eq!(docs[2].as_ref().unwrap_err().line(), 2);
     }
 

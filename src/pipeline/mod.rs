@@ -72,6 +72,12 @@ pub trait Stage: Send + Sync + fmt::Debug {
     /// `Ok(true)` keeps the document, `Ok(false)` drops it; an error fails
     /// the whole record.
     fn apply(&self, doc: &mut Value<'_>, cx: &mut Context) -> Result<bool, Failure>;
+
+    /// Whether this stage may change documents (filters do not). While no
+    /// stage does, a JSON record is written back as its own text.
+    fn changes_documents(&self) -> bool {
+        true
+    }
 }
 
 /// Sets what Firehose routes a record by: partition keys, Iceberg table.
@@ -82,8 +88,11 @@ pub trait KeyStage: Send + Sync + fmt::Debug {
 
 /// Writes a document in the output format.
 pub trait Writer: Send + Sync + fmt::Debug {
-    /// Appends `doc` to `out`, with its delimiter.
-    fn write(&self, doc: &Value<'_>, out: &mut Vec<u8>) -> Result<(), Failure>;
+    /// Appends `doc` to `out`, with its delimiter. `source` is the
+    /// document's own JSON text when no stage changed it (a writer of JSON
+    /// may copy it rather than write `doc` again).
+    fn write(&self, doc: &Value<'_>, source: Option<&str>, out: &mut Vec<u8>)
+        -> Result<(), Failure>;
 }
 
 /// What to do with a line that does not parse when others in the record do.
@@ -200,13 +209,13 @@ impl Pipeline {
         text: &'a str,
         pcx: &ParseContext,
         cx: &mut Context,
-    ) -> Result<Vec<Value<'a>>, Failure> {
-        let mut docs = Vec::new();
+    ) -> Result<Docs<'a>, Failure> {
+        let mut docs = Docs::default();
         match self.input.framing() {
             input::Framing::Json => {
                 for (n, doc) in Value::parse_json_stream(text).enumerate() {
                     match doc {
-                        Ok(doc) => docs.push(doc),
+                        Ok((doc, source)) => docs.push(doc, Some(source)),
                         Err(error) => {
                             let failure = Failure::new(input::NOT_JSON);
                             return Err(if n == 0 {
@@ -217,7 +226,7 @@ impl Pipeline {
                         }
                     }
                 }
-                if docs.is_empty() {
+                if docs.docs.is_empty() {
                     return Err(Failure::new(input::NOT_JSON).with_detail("the record is empty"));
                 }
             }
@@ -227,7 +236,7 @@ impl Pipeline {
                         continue;
                     }
                     match self.input.parse(line, pcx) {
-                        Ok(doc) => docs.push(doc),
+                        Ok(doc) => docs.push(doc, None),
                         Err(failure) if self.bad_line == BadLine::Drop => {
                             let _ = failure;
                             cx.count(BAD_LINES_DROPPED);
@@ -251,7 +260,32 @@ impl Pipeline {
 pub struct Docs<'a> {
     /// The documents still kept.
     pub docs: Vec<Value<'a>>,
+    /// Each document's own JSON text, when it has one.
+    sources: Vec<Option<&'a str>>,
     metadata: Metadata,
+}
+
+impl<'a> Docs<'a> {
+    fn push(&mut self, doc: Value<'a>, source: Option<&'a str>) {
+        self.docs.push(doc);
+        self.sources.push(source);
+    }
+
+    /// Runs `stage` on every document, keeping those it keeps.
+    fn apply(&mut self, stage: &dyn Stage, cx: &mut Context) -> Result<(), Failure> {
+        let mut keep = Vec::with_capacity(self.docs.len());
+        for doc in &mut self.docs {
+            keep.push(stage.apply(doc, cx)?);
+        }
+        if keep.iter().all(|k| *k) {
+            return Ok(());
+        }
+        let mut flags = keep.iter();
+        self.docs.retain(|_| *flags.next().unwrap_or(&true));
+        let mut flags = keep.iter();
+        self.sources.retain(|_| *flags.next().unwrap_or(&true));
+        Ok(())
+    }
 }
 
 impl Transform for Pipeline {
@@ -269,26 +303,22 @@ impl Transform for Pipeline {
                 // user agent should not lose the line.
                 cx.count(INVALID_UTF8_REPLACED);
                 let text = String::from_utf8_lossy(record.data);
-                self.documents(&text, &pcx, cx)?
-                    .into_iter()
-                    .map(Value::into_owned)
-                    .collect()
+                let docs = self.documents(&text, &pcx, cx)?;
+                let mut owned = Docs::default();
+                for doc in docs.docs {
+                    owned.push(doc.into_owned(), None);
+                }
+                owned
             }
             Err(_) => return Err(record.text().expect_err("not UTF-8")),
         };
         for stage in &self.stages {
-            let mut kept = Vec::with_capacity(docs.len());
-            for mut doc in docs {
-                if stage.apply(&mut doc, cx)? {
-                    kept.push(doc);
-                }
+            docs.apply(&**stage, cx)?;
+            if stage.changes_documents() {
+                docs.sources.iter_mut().for_each(|s| *s = None);
             }
-            docs = kept;
         }
-        Ok(Docs {
-            docs,
-            metadata: Metadata::default(),
-        })
+        Ok(docs)
     }
 
     /// A record is dropped when no document is left.
@@ -318,8 +348,8 @@ impl Transform for Pipeline {
     }
 
     fn convert(&self, item: Docs<'_>, out: &mut Output, _cx: &mut Context) -> Result<(), Failure> {
-        for doc in &item.docs {
-            self.writer.write(doc, out.buffer())?;
+        for (doc, source) in item.docs.iter().zip(&item.sources) {
+            self.writer.write(doc, *source, out.buffer())?;
         }
         for (key, value) in item.metadata.partition_keys {
             out.partition_key(key, value);
@@ -374,6 +404,10 @@ where
     fn apply(&self, doc: &mut Value<'_>, _cx: &mut Context) -> Result<bool, Failure> {
         Ok((self.0)(doc))
     }
+
+    fn changes_documents(&self) -> bool {
+        false
+    }
 }
 
 /// The reason of a record whose filter expression failed.
@@ -397,6 +431,10 @@ impl Stage for JqFilter {
         self.0
             .is_true(doc)
             .map_err(|error| Failure::new(FILTER_FAILED).with_detail(error))
+    }
+
+    fn changes_documents(&self) -> bool {
+        false
     }
 }
 

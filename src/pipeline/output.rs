@@ -1,6 +1,6 @@
 //! Writers: JSON lines and RFC 4180 CSV.
 
-use crate::doc::{Path, Value};
+use crate::doc::{write_compact, Path, Value};
 use crate::formats::csv::write_field;
 use crate::pipeline::Writer;
 use crate::transform::Failure;
@@ -14,8 +14,16 @@ use crate::transform::Failure;
 pub struct JsonLines;
 
 impl Writer for JsonLines {
-    fn write(&self, doc: &Value<'_>, out: &mut Vec<u8>) -> Result<(), Failure> {
-        doc.write_json(out);
+    fn write(
+        &self,
+        doc: &Value<'_>,
+        source: Option<&str>,
+        out: &mut Vec<u8>,
+    ) -> Result<(), Failure> {
+        match source {
+            Some(text) => write_compact(text, out),
+            None => doc.write_json(out),
+        }
         out.push(b'\n');
         Ok(())
     }
@@ -35,7 +43,7 @@ impl Writer for JsonLines {
 /// let csv = Csv::new([".id", ".user.name", ".tags", ".missing"].map(|p| Path::parse(p).unwrap()));
 /// let doc = Value::parse_json(r#"{"id":7,"user":{"name":"Doe, J."},"tags":["a","b"]}"#).unwrap();
 /// let mut out = Vec::new();
-/// csv.write(&doc, &mut out).unwrap();
+/// csv.write(&doc, None, &mut out).unwrap();
 /// assert_eq!(out, b"7,\"Doe, J.\",\"[\"\"a\"\",\"\"b\"\"]\",\n");
 /// ```
 #[derive(Debug, Clone)]
@@ -58,7 +66,12 @@ impl Csv {
 }
 
 impl Writer for Csv {
-    fn write(&self, doc: &Value<'_>, out: &mut Vec<u8>) -> Result<(), Failure> {
+    fn write(
+        &self,
+        doc: &Value<'_>,
+        _source: Option<&str>,
+        out: &mut Vec<u8>,
+    ) -> Result<(), Failure> {
         let mut json = Vec::new();
         for (i, column) in self.columns.iter().enumerate() {
             if i > 0 {
