@@ -91,8 +91,12 @@ pub trait Writer: Send + Sync + fmt::Debug {
     /// Appends `doc` to `out`, with its delimiter. `source` is the
     /// document's own JSON text when no stage changed it (a writer of JSON
     /// may copy it rather than write `doc` again).
-    fn write(&self, doc: &Value<'_>, source: Option<&str>, out: &mut Vec<u8>)
-        -> Result<(), Failure>;
+    fn write(
+        &self,
+        doc: &Value<'_>,
+        source: Option<&str>,
+        out: &mut Vec<u8>,
+    ) -> Result<(), Failure>;
 }
 
 /// What to do with a line that does not parse when others in the record do.
