@@ -128,6 +128,13 @@ const EXPRESSIONS: &[&str] = &[
     ".missing.deeper",
     "not",
     "try (.user.id + 1) catch \"no\"",
+    ".status >= 400",
+    ".response >= 500",
+    ".a.b",
+    "if .status >= 500 then \"errors\" else \"requests\" end",
+    "{year: (.event_timestamp | strftime(\"%Y\"))}",
+    ".n | strftime(\"%Y-%m-%dT%H:%M:%SZ\")",
+    "{status: (.status | tostring)}",
 ];
 
 fn jq_available() {
@@ -459,7 +466,7 @@ fn the_binary_filters_redacts_and_partitions_an_event_in_local_mode() {
             ),
             ("REDACT_FIELDS", ".user.email:hash,.password:drop"),
             ("REDACT_PATTERNS", "credit_card,ipv4"),
-            ("REDACT_HASH_KEY", "test-key-not-a-secret"),
+            ("REDACT_HASH_KEY", "test-key-not-a-secret-0123456789ab"),
             ("ICEBERG_TABLE", "web_errors"),
         ],
     );

@@ -9,7 +9,7 @@
 //! | `GEOIP_TARGET_FIELD` | `geo` | where the GeoIP fields go (a name or a path) |
 //! | `REDACT_FIELDS` | unset | `.path:action,…`, action `drop`, `mask` or `hash` |
 //! | `REDACT_PATTERNS` | unset | `name[:action],…` of `email`, `ipv4`, `ipv6`, `credit_card`, `aws_access_key`; action `mask` (default) or `hash` |
-//! | `REDACT_HASH_KEY` | unset | the HMAC-SHA256 key; required when anything is hashed |
+//! | `REDACT_HASH_KEY` | unset | the HMAC-SHA256 key, at least 32 bytes; required when anything is hashed |
 //! | `PARTITION_KEYS` | unset | jq object, `{customer: .customer_id}` |
 //! | `ICEBERG_DATABASE`, `ICEBERG_TABLE`, `ICEBERG_OPERATION` | unset | a name, or jq |
 //! | `OUTPUT_FORMAT` | `json` | `json` (one object per line) or `csv` |
@@ -214,6 +214,10 @@ fn split_list(text: &str) -> Vec<&str> {
     parts
 }
 
+/// The shortest `REDACT_HASH_KEY` accepted: 32 bytes, SHA-256's output size
+/// (RFC 2104 advises a key no shorter than the hash output).
+pub const MIN_HASH_KEY_BYTES: usize = 32;
+
 /// `REDACT_FIELDS`, `REDACT_PATTERNS` and `REDACT_HASH_KEY`.
 fn redact_from_settings(settings: &Settings) -> Result<Option<Redact>, ConfigError> {
     let fields = settings.get(vars::REDACT_FIELDS);
@@ -223,8 +227,16 @@ fn redact_from_settings(settings: &Settings) -> Result<Option<Redact>, ConfigErr
         return Ok(None);
     }
     let hasher = match &key {
-        Some(key) if key.is_empty() => {
-            return Err(ConfigError::new(vars::REDACT_HASH_KEY, "is empty"))
+        // HMAC's key is the only secret between a hashed e-mail address and a
+        // dictionary attack on it: a short key is refused, not weakly used.
+        Some(key) if key.len() < MIN_HASH_KEY_BYTES => {
+            return Err(ConfigError::new(
+                vars::REDACT_HASH_KEY,
+                format!(
+                    "is {} bytes long: use at least {MIN_HASH_KEY_BYTES} random bytes (e.g. `openssl rand -hex 32`)",
+                    key.len()
+                ),
+            ))
         }
         Some(key) => Some(Hasher::new(key.as_bytes())),
         None => None,
@@ -303,6 +315,10 @@ mod tests {
         assert_eq!(
             error(&[("REDACT_FIELDS", ".email:hash")]),
             "REDACT_HASH_KEY: is required: REDACT_FIELDS hashes a field"
+        );
+        assert_eq!(
+            error(&[("REDACT_FIELDS", ".email:hash"), ("REDACT_HASH_KEY", "short")]),
+            "REDACT_HASH_KEY: is 5 bytes long: use at least 32 random bytes (e.g. `openssl rand -hex 32`)"
         );
         assert_eq!(
             error(&[("REDACT_FIELDS", ".email")]),
