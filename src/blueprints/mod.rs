@@ -3,6 +3,7 @@
 //! on one of these.
 
 pub mod apache;
+pub mod cloudwatch_logs;
 pub mod geoip;
 pub mod pipeline;
 pub mod process_record;
