@@ -15,11 +15,11 @@
 //! | `PARTITION_KEYS` | unset | partition keys from the envelope: a list of `logGroup`, `logStream`, `owner`, each as is or renamed (`group=logGroup,account=owner`) |
 //!
 //! A record fails alone (`ProcessingFailed`, Firehose keeps its original
-//! bytes) when its gzip data is corrupt ([`decode::CORRUPT_GZIP`]) or cut
-//! short ([`decode::TRUNCATED_GZIP`]), when it inflates past the response
-//! budget ([`decode::INFLATES_TOO_LARGE`]: inflating stops there, so a
+//! bytes) when its gzip data is corrupt ([`CORRUPT_GZIP`](crate::pipeline::decode::CORRUPT_GZIP)) or cut
+//! short ([`TRUNCATED_GZIP`](crate::pipeline::decode::TRUNCATED_GZIP)), when it inflates past the response
+//! budget ([`INFLATES_TOO_LARGE`](crate::pipeline::decode::INFLATES_TOO_LARGE): inflating stops there, so a
 //! decompression bomb costs at most that much memory), or when it is not the
-//! documented envelope ([`decode::NOT_ENVELOPE`], with serde's line and
+//! documented envelope ([`NOT_ENVELOPE`](crate::pipeline::decode::NOT_ENVELOPE), with serde's line and
 //! column). Fields CloudWatch Logs adds to the envelope later are ignored.
 //!
 //! ```
@@ -46,7 +46,7 @@ use crate::config::{ConfigError, Settings};
 use crate::doc::{Path, Value};
 use crate::formats::cloudwatch_logs::Envelope;
 use crate::formats::json::ObjectWriter;
-use crate::pipeline::decode::{self, CloudWatchLogs, RecordDecoder};
+use crate::pipeline::decode::{CloudWatchLogs, RecordDecoder};
 use crate::pipeline::{input, BadLine, Docs, JsonLines, KeyStage, Pipeline};
 use crate::response::Metadata;
 use crate::transform::{Context, Failure, Output, Record, Transform};
@@ -443,7 +443,7 @@ mod tests {
         let processed = testing::run(&processor(&[]), [bomb, gzip(&envelope(&["fine"]))]);
         assert_eq!(
             processed.failure_reason(0),
-            Some(decode::INFLATES_TOO_LARGE)
+            Some(crate::pipeline::decode::INFLATES_TOO_LARGE)
         );
         assert_eq!(processed.text(1), "fine\n");
     }
