@@ -13,7 +13,10 @@ const BIN: &str = env!("CARGO_BIN_EXE_cloudwatch-logs-processor");
 const PIPELINE: &str = env!("CARGO_BIN_EXE_firehose-pipeline");
 
 fn fixture(name: &str) -> String {
-    format!("{}/fixtures/cloudwatch_logs/{name}", env!("CARGO_MANIFEST_DIR"))
+    format!(
+        "{}/fixtures/cloudwatch_logs/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    )
 }
 
 fn processor(pairs: &[(&str, &str)]) -> CloudWatchLogsProcessor {
@@ -56,7 +59,10 @@ fn the_user_guide_samples_truncated_json_fails_or_drops_by_policy() {
     let processed = run_event(&processor(&[("MESSAGE_FORMAT", "json")]), &event);
     let failure = processed.failure(1).unwrap();
     assert_eq!(failure.reason(), "record is not JSON");
-    assert!(failure.detail().unwrap().starts_with("log event 1: "), "{failure}");
+    assert!(
+        failure.detail().unwrap().starts_with("log event 1: "),
+        "{failure}"
+    );
     let processed = run_event(
         &processor(&[("MESSAGE_FORMAT", "json"), ("BAD_LINE", "drop")]),
         &event,
