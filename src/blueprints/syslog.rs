@@ -185,10 +185,12 @@ impl<F: SyslogFormat> Transform for SyslogTo<F> {
                 |message, _| parsed(std::str::from_utf8(message).unwrap_or_default()),
             ),
             Err(_) => {
+                // Counted only for records that convert: a record of
+                // garbage is a failure, not a repair.
                 let text = String::from_utf8_lossy(record.data).into_owned();
-                cx.count(INVALID_UTF8_COUNTER);
                 if !lines::is_multi_line(&text) {
                     syslog::parse(&text).map_err(not_syslog)?;
+                    cx.count(INVALID_UTF8_COUNTER);
                     return Ok(Lines::One(SyslogLine::Repaired {
                         text,
                         received_millis,
@@ -207,6 +209,9 @@ impl<F: SyslogFormat> Transform for SyslogTo<F> {
                             format_args!("line {number}"),
                         )?,
                     }
+                }
+                if !items.is_empty() {
+                    cx.count(INVALID_UTF8_COUNTER);
                 }
                 Ok(Lines::Many(items))
             }
