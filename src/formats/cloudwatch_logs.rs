@@ -129,7 +129,7 @@ pub fn inflate_into(data: &[u8], limit: usize, out: &mut Vec<u8>) -> Result<(), 
         out.reserve((hint as usize).min(limit) + 1);
     }
     let decoder = flate2::read::MultiGzDecoder::new(data);
-    let mut bounded = decoder.take(limit as u64 + 1);
+    let mut bounded = decoder.take((limit as u64).saturating_add(1));
     match bounded.read_to_end(out) {
         Ok(_) if out.len() - start > limit => {
             out.truncate(start);
