@@ -518,6 +518,18 @@ impl Path {
         Path::default()
     }
 
+    /// This path with one more member name at its end.
+    ///
+    /// ```
+    /// use firehose_transform::doc::Path;
+    /// assert_eq!(Path::parse(".a").unwrap().child("b"), Path::parse(".a.b").unwrap());
+    /// ```
+    pub fn child(&self, key: impl Into<String>) -> Path {
+        let mut segments = self.segments.clone();
+        segments.push(Segment::Key(key.into()));
+        Path { segments }
+    }
+
     /// Parses `.a.b`, `.["a b"]`, `.a[0]`; an error says what and at which
     /// character.
     pub fn parse(text: &str) -> Result<Path, String> {

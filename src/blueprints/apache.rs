@@ -24,8 +24,13 @@
 //!   every non-ASCII byte, so such bytes come from elsewhere (another server, a
 //!   shipper) and are almost always inside a user agent or a path: failing the
 //!   whole line for them would lose the rest of it.
-//! - A trailing `\n` or `\r\n` in the record is ignored; a record holding two
-//!   lines fails (one line per record).
+//! - A record may hold many lines (Fluent Bit's `simple_aggregation`, the
+//!   Kinesis Agent): each line is converted and the outputs are joined with
+//!   `\n` under the record's id (blank lines skipped). A line that does not
+//!   parse fails the record (`BAD_LINE=fail`, the default; the detail names
+//!   the line) or is dropped and counted (`BAD_LINE=drop`, counter
+//!   `pipeline.bad_lines_dropped`); a record whose every line was dropped is
+//!   `Dropped`. A trailing `\n` or `\r\n` is ignored.
 //!
 //! ```
 //! use firehose_transform::blueprints::apache::{ApacheToCsv, ApacheToJson};
@@ -44,11 +49,12 @@
 //! ```
 
 use crate::blueprints::geoip::{target_from_settings, ENRICHED};
-use crate::blueprints::APPEND_NEWLINE;
+use crate::blueprints::{byte_lines, Lines, APPEND_NEWLINE};
 use crate::config::{ConfigError, Settings};
 use crate::enrich::geoip::GeoIp;
 use crate::formats::apache::{self, AccessLog};
 use crate::formats::json::ObjectWriter;
+use crate::pipeline::BadLine;
 use crate::transform::{Context, Failure, Output, Record, Transform};
 
 /// The failure reason of a record that is not an access log line.
@@ -62,12 +68,15 @@ pub const INVALID_UTF8_COUNTER: &str = "apache.invalid_utf8";
 pub struct ApacheOptions {
     /// End each output record with `\n` (`APPEND_NEWLINE`, default `true`).
     pub append_newline: bool,
+    /// What a bad line among good ones does (`BAD_LINE`, default `fail`).
+    pub bad_line: BadLine,
 }
 
 impl Default for ApacheOptions {
     fn default() -> Self {
         ApacheOptions {
             append_newline: true,
+            bad_line: BadLine::Fail,
         }
     }
 }
@@ -77,24 +86,43 @@ impl ApacheOptions {
     pub fn from_settings(settings: &Settings) -> Result<Self, ConfigError> {
         Ok(ApacheOptions {
             append_newline: settings.flag(APPEND_NEWLINE, true)?,
+            bad_line: BadLine::from_settings(settings)?,
         })
     }
 
-    fn end_record(&self, out: &mut Output) {
-        if self.append_newline {
+    /// Ends the output of line `index` of `count`: lines are joined with
+    /// `\n`, and the last gets one when `APPEND_NEWLINE` says so.
+    fn end_line(&self, out: &mut Output, index: usize, count: usize) {
+        if self.append_newline || index + 1 < count {
             out.write(b"\n");
         }
     }
+
+    /// The parse stage of both blueprints: every line of the record.
+    fn parse_lines<'a>(
+        &self,
+        record: &Record<'a>,
+        cx: &mut Context,
+    ) -> Result<Lines<AccessLog<'a>>, Failure> {
+        Lines::parse(
+            record.data,
+            self.bad_line,
+            cx,
+            |cx| parse_line(record.data, cx),
+            byte_lines,
+            parse_line,
+        )
+    }
 }
 
-/// The parse stage of both blueprints: the record's line, borrowed when it is
-/// valid UTF-8, with invalid sequences replaced (and counted) when not.
-fn parse_record<'a>(record: &Record<'a>, cx: &mut Context) -> Result<AccessLog<'a>, Failure> {
-    let parsed = match std::str::from_utf8(record.data) {
+/// One line, borrowed when it is valid UTF-8, with invalid sequences
+/// replaced (and counted) when not.
+fn parse_line<'a>(line: &'a [u8], cx: &mut Context) -> Result<AccessLog<'a>, Failure> {
+    let parsed = match std::str::from_utf8(line) {
         Ok(line) => apache::parse(line),
         Err(_) => {
             cx.count(INVALID_UTF8_COUNTER);
-            apache::parse_lossy(record.data)
+            apache::parse_lossy(line)
         }
     };
     parsed.map_err(|error| Failure::new(NOT_AN_ACCESS_LOG_LINE).with_detail(error))
@@ -188,38 +216,54 @@ impl<'a> JsonItem<'a> {
 }
 
 impl Transform for ApacheToJson {
-    type Item<'a> = JsonItem<'a>;
+    type Item<'a> = Lines<JsonItem<'a>>;
 
-    fn parse<'a>(&self, record: &Record<'a>, cx: &mut Context) -> Result<JsonItem<'a>, Failure> {
-        parse_record(record, cx).map(JsonItem::new)
+    fn parse<'a>(
+        &self,
+        record: &Record<'a>,
+        cx: &mut Context,
+    ) -> Result<Lines<JsonItem<'a>>, Failure> {
+        Ok(match self.options.parse_lines(record, cx)? {
+            Lines::One(log) => Lines::One(JsonItem::new(log)),
+            Lines::Many(logs) => Lines::Many(logs.into_iter().map(JsonItem::new).collect()),
+        })
+    }
+
+    fn filter(&self, items: &Lines<JsonItem<'_>>, _cx: &mut Context) -> bool {
+        !items.is_empty()
     }
 
     /// GeoIP of `host`, when configured. An address the database does not
     /// know, a private one or a hostname leaves the line unenriched (not a
     /// failure) and is counted by kind (`geoip.not_found`, ...).
-    fn enrich(&self, item: &mut JsonItem<'_>, cx: &mut Context) -> Result<(), Failure> {
+    fn enrich(&self, items: &mut Lines<JsonItem<'_>>, cx: &mut Context) -> Result<(), Failure> {
         if let Some(HostGeoIp { geoip, target }) = &self.geoip {
-            let host = item.log.host;
-            item.add_members(|obj| match geoip.enrich_object(host, obj, target) {
-                Ok(()) => cx.count(ENRICHED),
-                Err(skip) => cx.count(skip.counter()),
-            });
+            for item in items.as_mut_slice() {
+                let host = item.log.host;
+                item.add_members(|obj| match geoip.enrich_object(host, obj, target) {
+                    Ok(()) => cx.count(ENRICHED),
+                    Err(skip) => cx.count(skip.counter()),
+                });
+            }
         }
         Ok(())
     }
 
     fn convert(
         &self,
-        item: JsonItem<'_>,
+        items: Lines<JsonItem<'_>>,
         out: &mut Output,
         _cx: &mut Context,
     ) -> Result<(), Failure> {
-        let buffer = out.buffer();
-        // The object is left open: the added members and the closing brace follow.
-        apache::write_json_fields(&item.log, &mut ObjectWriter::new(buffer));
-        buffer.extend_from_slice(&item.extra);
-        buffer.push(b'}');
-        self.options.end_record(out);
+        let count = items.as_slice().len();
+        for (index, item) in items.as_slice().iter().enumerate() {
+            let buffer = out.buffer();
+            // The object is left open: the added members and the closing brace follow.
+            apache::write_json_fields(&item.log, &mut ObjectWriter::new(buffer));
+            buffer.extend_from_slice(&item.extra);
+            buffer.push(b'}');
+            self.options.end_line(out, index, count);
+        }
         Ok(())
     }
 }
@@ -241,20 +285,31 @@ impl ApacheToCsv {
 }
 
 impl Transform for ApacheToCsv {
-    type Item<'a> = AccessLog<'a>;
+    type Item<'a> = Lines<AccessLog<'a>>;
 
-    fn parse<'a>(&self, record: &Record<'a>, cx: &mut Context) -> Result<AccessLog<'a>, Failure> {
-        parse_record(record, cx)
+    fn parse<'a>(
+        &self,
+        record: &Record<'a>,
+        cx: &mut Context,
+    ) -> Result<Lines<AccessLog<'a>>, Failure> {
+        self.options.parse_lines(record, cx)
+    }
+
+    fn filter(&self, logs: &Lines<AccessLog<'_>>, _cx: &mut Context) -> bool {
+        !logs.is_empty()
     }
 
     fn convert(
         &self,
-        log: AccessLog<'_>,
+        logs: Lines<AccessLog<'_>>,
         out: &mut Output,
         _cx: &mut Context,
     ) -> Result<(), Failure> {
-        apache::write_csv(&log, out.buffer());
-        self.options.end_record(out);
+        let count = logs.as_slice().len();
+        for (index, log) in logs.as_slice().iter().enumerate() {
+            apache::write_csv(log, out.buffer());
+            self.options.end_line(out, index, count);
+        }
         Ok(())
     }
 }
@@ -281,6 +336,37 @@ mod tests {
     }
 
     #[test]
+    fn many_lines_in_a_record_are_each_converted_and_bad_ones_follow_the_policy() {
+        let two = format!("{LINE}\r\n\n{LINE}\n");
+        let processed = testing::run(&ApacheToCsv::default(), [two.as_str()]);
+        let row = "192.0.2.7,-,-,10/Oct/2000:13:55:36 -0700,GET /a HTTP/1.1,200,12,-,UA\n";
+        assert_eq!(processed.text(0), format!("{row}{row}"));
+        let off = Settings::from_pairs([(APPEND_NEWLINE, "false")]);
+        let processed = testing::run(&ApacheToCsv::from_settings(&off).unwrap(), [two.as_str()]);
+        assert_eq!(processed.text(0), format!("{row}{}", row.trim_end()));
+
+        let mixed = format!("{LINE}\nnot a log line\n{LINE}");
+        let processed = testing::run(&json(), [mixed.as_str(), "\n\n"]);
+        let failure = processed.failure(0).unwrap();
+        assert_eq!(failure.reason(), NOT_AN_ACCESS_LOG_LINE);
+        assert!(
+            failure.detail().unwrap().starts_with("line 2: "),
+            "{failure}"
+        );
+        assert_eq!(processed.failure_reason(1), Some(NOT_AN_ACCESS_LOG_LINE));
+
+        let drop = Settings::from_pairs([(crate::blueprints::BAD_LINE, "drop")]);
+        let transform = ApacheToJson::from_settings(&drop).unwrap();
+        let processed = testing::run(&transform, [mixed.as_str(), "bad\nworse"]);
+        assert_eq!(processed.text(0).lines().count(), 2);
+        assert!(processed.is_dropped(1));
+        assert_eq!(
+            processed.summary().counters[crate::pipeline::BAD_LINES_DROPPED],
+            3
+        );
+    }
+
+    #[test]
     fn a_bad_newline_setting_names_the_variable() {
         let bad = Settings::from_pairs([(APPEND_NEWLINE, "sometimes")]);
         let error = ApacheToJson::from_settings(&bad).unwrap_err();
@@ -297,11 +383,15 @@ mod tests {
             source: crate::SourceMetadata::DirectPut,
         };
         let mut cx = Context::default();
-        let mut item = transform.parse(&record, &mut cx).unwrap();
+        let Lines::One(mut item) = transform.parse(&record, &mut cx).unwrap() else {
+            panic!("one line, one item")
+        };
         item.add_members(|obj| obj.str("city", "London"));
         item.add_members(|obj| obj.u64("asn", 64496));
         let mut out = Output::default();
-        transform.convert(item, &mut out, &mut cx).unwrap();
+        transform
+            .convert(Lines::One(item), &mut out, &mut cx)
+            .unwrap();
         let text = std::str::from_utf8(out.data()).unwrap();
         let value: serde_json::Value = serde_json::from_str(text.trim_end()).unwrap();
         assert_eq!(value["city"], "London");

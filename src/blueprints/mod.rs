@@ -3,6 +3,7 @@
 //! on one of these.
 
 pub mod apache;
+pub mod cloudwatch_logs;
 pub mod geoip;
 pub mod pipeline;
 pub mod process_record;
@@ -12,3 +13,96 @@ pub mod syslog;
 /// ends with a newline (`true`/`false`). S3 and Athena need a delimiter between
 /// records, since Firehose concatenates them as they are.
 pub const APPEND_NEWLINE: &str = "APPEND_NEWLINE";
+
+/// The setting of what a bad line among good ones does: `fail` the record
+/// (the default) or `drop` the line and count it (see
+/// [`BadLine`](crate::pipeline::BadLine)).
+pub const BAD_LINE: &str = crate::pipeline::BAD_LINE;
+
+/// A record's items: one (the usual record, kept on its own fast path) or
+/// several (a record holding many lines, as Fluent Bit's
+/// `simple_aggregation` and the Kinesis Agent send them).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Lines<T> {
+    /// A record of one line.
+    One(T),
+    /// A record of several lines, in order (bad lines dropped under
+    /// `BAD_LINE=drop`; empty when every line was).
+    Many(Vec<T>),
+}
+
+impl<T> Lines<T> {
+    /// The items, in order.
+    pub fn as_slice(&self) -> &[T] {
+        match self {
+            Lines::One(item) => std::slice::from_ref(item),
+            Lines::Many(items) => items,
+        }
+    }
+
+    /// The items, in order, for changing.
+    pub fn as_mut_slice(&mut self) -> &mut [T] {
+        match self {
+            Lines::One(item) => std::slice::from_mut(item),
+            Lines::Many(items) => items,
+        }
+    }
+
+    /// Whether there is none left.
+    pub fn is_empty(&self) -> bool {
+        self.as_slice().is_empty()
+    }
+
+    /// The items, by value.
+    pub fn into_vec(self) -> Vec<T> {
+        match self {
+            Lines::One(item) => vec![item],
+            Lines::Many(items) => items,
+        }
+    }
+
+    /// Parses a record that may hold several messages: one message on the
+    /// one-message path (`one`, on the whole record), several through
+    /// `each` (given each message and its first line's number), with
+    /// `policy` deciding what a bad one does. `messages` splits the record.
+    pub(crate) fn parse<'a, M>(
+        data: &'a [u8],
+        policy: crate::pipeline::BadLine,
+        cx: &mut crate::Context,
+        one: impl FnOnce(&mut crate::Context) -> Result<T, crate::Failure>,
+        messages: impl FnOnce(&'a [u8]) -> M,
+        mut each: impl FnMut(&'a [u8], &mut crate::Context) -> Result<T, crate::Failure>,
+    ) -> Result<Lines<T>, crate::Failure>
+    where
+        M: Iterator<Item = (usize, &'a [u8])>,
+    {
+        let trimmed = data.strip_suffix(b"\n").unwrap_or(data);
+        if memchr::memchr(b'\n', trimmed).is_none() {
+            return one(cx).map(Lines::One);
+        }
+        let mut items = Vec::new();
+        let mut seen = 0;
+        for (number, message) in messages(data) {
+            seen += 1;
+            match each(message, cx) {
+                Ok(item) => items.push(item),
+                Err(failure) => policy.handle(failure, cx, format_args!("line {number}"))?,
+            }
+        }
+        if seen == 0 {
+            // Only blank lines: as a one-line record would, say why it fails.
+            return one(cx).map(Lines::One);
+        }
+        Ok(Lines::Many(items))
+    }
+}
+
+/// The lines of `data` that are not blank, with their numbers (1-based),
+/// without their `\n` or `\r\n`: records of one message per line whose
+/// bytes may not be UTF-8.
+pub(crate) fn byte_lines(data: &[u8]) -> impl Iterator<Item = (usize, &[u8])> {
+    data.split(|b| *b == b'\n')
+        .enumerate()
+        .map(|(i, line)| (i + 1, line.strip_suffix(b"\r").unwrap_or(line)))
+        .filter(|(_, line)| !line.trim_ascii().is_empty())
+}

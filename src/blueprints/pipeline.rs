@@ -14,7 +14,9 @@
 //! | `ICEBERG_DATABASE`, `ICEBERG_TABLE`, `ICEBERG_OPERATION` | unset | a name, or jq |
 //! | `OUTPUT_FORMAT` | `json` | `json` (one object per line) or `csv` |
 //! | `CSV_COLUMNS` | | with `csv`: the paths of the columns, comma-separated |
-//! | `BAD_LINE` | `fail` | line formats: `fail` the record on a bad line, or `drop` the line and count it |
+//! | `BAD_LINE` | `fail` | line formats: `fail` the record on a bad line, or `drop` the line and count it (also a decoded payload, such as a log event, that does not parse) |
+//! | `RECORD_DECODER` | `none` | `cloudwatch-logs`: each record is a CloudWatch Logs subscription envelope (gzip or plain); each log event's message is parsed by `INPUT_FORMAT`, control messages are dropped |
+//! | `ENVELOPE_FIELD` | `cloudwatch` | with a decoder: the member (name or path) its fields go under: `logGroup`, `logStream`, `owner`, `id`, `timestamp` |
 //!
 //! The stages run in this order: filter, GeoIP, redaction, then keys and
 //! the writer, so the filter sees the record as it came and the keys and the
@@ -81,12 +83,23 @@ pub mod vars {
     pub const CSV_COLUMNS: &str = "CSV_COLUMNS";
     /// `fail` or `drop`.
     pub const BAD_LINE: &str = "BAD_LINE";
+    /// `none` or `cloudwatch-logs`.
+    pub const RECORD_DECODER: &str = "RECORD_DECODER";
+    /// Where a decoder's fields go.
+    pub const ENVELOPE_FIELD: &str = "ENVELOPE_FIELD";
 }
 
 /// Builds the pipeline the variables describe.
 pub fn from_settings(settings: &Settings) -> Result<Pipeline, ConfigError> {
     let mut pipeline =
         Pipeline::from_boxed(input::from_setting(settings, vars::INPUT_FORMAT, "json")?);
+    let decoder = settings.get(vars::RECORD_DECODER).unwrap_or_default();
+    if let Some(decoder) = crate::pipeline::decode::by_name(&decoder, settings)? {
+        let at = settings
+            .get(vars::ENVELOPE_FIELD)
+            .unwrap_or_else(|| DEFAULT_ENVELOPE_FIELD.to_string());
+        pipeline = pipeline.boxed_decoder(decoder, path_setting(vars::ENVELOPE_FIELD, &at)?);
+    }
 
     if let Some(code) = settings.get(vars::FILTER) {
         let filter = JqFilter::new(&code).map_err(|e| ConfigError::new(vars::FILTER, e))?;
@@ -165,21 +178,14 @@ pub fn from_settings(settings: &Settings) -> Result<Pipeline, ConfigError> {
         }
     };
 
-    let bad_line = match settings.get(vars::BAD_LINE).as_deref().map(str::trim) {
-        None | Some("fail") => BadLine::Fail,
-        Some("drop") => BadLine::Drop,
-        Some(other) => {
-            return Err(ConfigError::new(
-                vars::BAD_LINE,
-                format!("{other:?} is not a policy (fail or drop)"),
-            ))
-        }
-    };
-    Ok(pipeline.bad_line(bad_line))
+    Ok(pipeline.bad_line(BadLine::from_settings(settings)?))
 }
 
+/// Where a record decoder's fields go unless `ENVELOPE_FIELD` says otherwise.
+pub const DEFAULT_ENVELOPE_FIELD: &str = "cloudwatch";
+
 /// A path (`.a.b`) or a plain top-level name (`geo`).
-fn path_setting(variable: &str, text: &str) -> Result<Path, ConfigError> {
+pub(crate) fn path_setting(variable: &str, text: &str) -> Result<Path, ConfigError> {
     let text = text.trim();
     if text.starts_with('.') {
         Path::parse(text).map_err(|e| ConfigError::new(variable, e))

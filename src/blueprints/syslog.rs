@@ -17,8 +17,17 @@
 //! - invalid UTF-8 is replaced by U+FFFD rather than failing the record (a
 //!   device writing Latin-1 in its messages still gets its lines delivered)
 //!   and counted as `syslog.invalid_utf8_replaced`;
-//! - a message runs to the end of the record, newlines included (less one
-//!   trailing newline).
+//! - a record may hold many messages (Fluent Bit's `simple_aggregation`, the
+//!   Kinesis Agent): a line that starts a syslog header (a `<PRI>`, an
+//!   `Mmm dd` timestamp or an RFC 3339 date: [`syslog::starts_message`])
+//!   starts a message, and any other line continues the message before it
+//!   (RFC 5424 allows line feeds in MSG: a stack trace stays one message).
+//!   Each message is converted and the outputs are joined with `\n` under the
+//!   record's id. A message that does not parse fails the record
+//!   (`BAD_LINE=fail`, the default; the detail names its first line) or is
+//!   dropped and counted (`BAD_LINE=drop`, `pipeline.bad_lines_dropped`).
+//!   A line break inside a header field (`<1>1 - host\nname - - - -`) is
+//!   never a continuation: that message fails.
 //!
 //! ```
 //! use firehose_transform::{blueprints::syslog::SyslogToJson, config::Settings, testing};
@@ -33,9 +42,11 @@
 use std::marker::PhantomData;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::blueprints::APPEND_NEWLINE;
+use crate::blueprints::{Lines, APPEND_NEWLINE};
 use crate::config::{ConfigError, Settings};
+use crate::formats::lines;
 use crate::formats::syslog::{self, Message};
+use crate::pipeline::BadLine;
 use crate::transform::{Context, Failure, Output, Record, Transform};
 
 /// The failure reason of a record that is not a syslog line.
@@ -76,6 +87,8 @@ impl SyslogFormat for Csv {
 pub struct SyslogTo<F> {
     /// End each output record with `\n`.
     pub append_newline: bool,
+    /// What a bad message among good ones does (`BAD_LINE`).
+    pub bad_line: BadLine,
     format: PhantomData<fn() -> F>,
 }
 
@@ -90,13 +103,16 @@ impl<F: SyslogFormat> SyslogTo<F> {
     pub fn new(append_newline: bool) -> Self {
         SyslogTo {
             append_newline,
+            bad_line: BadLine::Fail,
             format: PhantomData,
         }
     }
 
-    /// Reads `APPEND_NEWLINE` (default `true`).
+    /// Reads `APPEND_NEWLINE` (default `true`) and `BAD_LINE` (default `fail`).
     pub fn from_settings(settings: &Settings) -> Result<Self, ConfigError> {
-        Ok(SyslogTo::new(settings.flag(APPEND_NEWLINE, true)?))
+        let mut transform = SyslogTo::new(settings.flag(APPEND_NEWLINE, true)?);
+        transform.bad_line = BadLine::from_settings(settings)?;
+        Ok(transform)
     }
 }
 
@@ -136,52 +152,101 @@ fn now_millis() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
-impl<F: SyslogFormat> Transform for SyslogTo<F> {
-    type Item<'a> = SyslogLine<'a>;
+/// Whether a line continues the syslog message before it.
+fn continues(line: &str) -> bool {
+    !syslog::starts_message(line)
+}
 
-    fn parse<'a>(&self, record: &Record<'a>, cx: &mut Context) -> Result<SyslogLine<'a>, Failure> {
+impl<F: SyslogFormat> Transform for SyslogTo<F> {
+    type Item<'a> = Lines<SyslogLine<'a>>;
+
+    fn parse<'a>(
+        &self,
+        record: &Record<'a>,
+        cx: &mut Context,
+    ) -> Result<Lines<SyslogLine<'a>>, Failure> {
         let received_millis = record
             .approximate_arrival_timestamp
             .unwrap_or_else(now_millis);
-        match std::str::from_utf8(record.data) {
-            Ok(line) => Ok(SyslogLine::Parsed {
-                message: syslog::parse(line).map_err(not_syslog)?,
+        let parsed = |text: &'a str| -> Result<SyslogLine<'a>, Failure> {
+            Ok(SyslogLine::Parsed {
+                message: syslog::parse(text).map_err(not_syslog)?,
                 received_millis,
-            }),
+            })
+        };
+        match std::str::from_utf8(record.data) {
+            Ok(text) => Lines::parse(
+                record.data,
+                self.bad_line,
+                cx,
+                |_| parsed(text),
+                |_| lines::messages(text, continues).map(|(n, m)| (n, m.as_bytes())),
+                // Each message is a slice of `text`, so it is UTF-8.
+                |message, _| parsed(std::str::from_utf8(message).unwrap_or_default()),
+            ),
             Err(_) => {
+                // Counted only for records that convert: a record of
+                // garbage is a failure, not a repair.
                 let text = String::from_utf8_lossy(record.data).into_owned();
-                syslog::parse(&text).map_err(not_syslog)?;
-                cx.count(INVALID_UTF8_COUNTER);
-                Ok(SyslogLine::Repaired {
-                    text,
-                    received_millis,
-                })
+                if !lines::is_multi_line(&text) {
+                    syslog::parse(&text).map_err(not_syslog)?;
+                    cx.count(INVALID_UTF8_COUNTER);
+                    return Ok(Lines::One(SyslogLine::Repaired {
+                        text,
+                        received_millis,
+                    }));
+                }
+                let mut items = Vec::new();
+                for (number, message) in lines::messages(&text, continues) {
+                    match syslog::parse(message) {
+                        Ok(_) => items.push(SyslogLine::Repaired {
+                            text: message.to_string(),
+                            received_millis,
+                        }),
+                        Err(error) => self.bad_line.handle(
+                            not_syslog(error),
+                            cx,
+                            format_args!("line {number}"),
+                        )?,
+                    }
+                }
+                if !items.is_empty() {
+                    cx.count(INVALID_UTF8_COUNTER);
+                }
+                Ok(Lines::Many(items))
             }
         }
     }
 
+    fn filter(&self, items: &Lines<SyslogLine<'_>>, _cx: &mut Context) -> bool {
+        !items.is_empty()
+    }
+
     fn convert(
         &self,
-        line: SyslogLine<'_>,
+        items: Lines<SyslogLine<'_>>,
         out: &mut Output,
         _cx: &mut Context,
     ) -> Result<(), Failure> {
+        let count = items.as_slice().len();
         let buffer = out.buffer();
-        match line {
-            SyslogLine::Parsed {
-                message,
-                received_millis,
-            } => F::write(buffer, &message, received_millis),
-            SyslogLine::Repaired {
-                text,
-                received_millis,
-            } => {
-                let message = syslog::parse(&text).map_err(not_syslog)?;
-                F::write(buffer, &message, received_millis);
+        for (index, line) in items.as_slice().iter().enumerate() {
+            match line {
+                SyslogLine::Parsed {
+                    message,
+                    received_millis,
+                } => F::write(buffer, message, *received_millis),
+                SyslogLine::Repaired {
+                    text,
+                    received_millis,
+                } => {
+                    let message = syslog::parse(text).map_err(not_syslog)?;
+                    F::write(buffer, &message, *received_millis);
+                }
             }
-        }
-        if self.append_newline {
-            buffer.push(b'\n');
+            if self.append_newline || index + 1 < count {
+                buffer.push(b'\n');
+            }
         }
         Ok(())
     }
@@ -210,6 +275,45 @@ mod tests {
         let bad = Settings::from_pairs([(APPEND_NEWLINE, "perhaps")]);
         let error = SyslogToJson::from_settings(&bad).unwrap_err();
         assert_eq!(error.variable(), APPEND_NEWLINE);
+    }
+
+    #[test]
+    fn a_record_of_several_messages_keeps_continuation_lines_with_their_message() {
+        let record = "<165>1 2003-10-11T22:14:15.003Z host app - - - boom\n\tat Main.run(Main.java:42)\nCaused by: disk\nOct 11 22:14:16 host su: next\n";
+        let processed = testing::run(&SyslogToJson::default(), [record]);
+        let lines: Vec<serde_json::Value> = processed
+            .text(0)
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines.len(), 2);
+        assert_eq!(
+            lines[0]["message"],
+            "boom\n\tat Main.run(Main.java:42)\nCaused by: disk"
+        );
+        assert_eq!(lines[1]["message"], "next");
+    }
+
+    #[test]
+    fn a_line_break_in_a_header_field_fails_and_drop_counts_it() {
+        let processed = testing::run(&SyslogToJson::default(), ["<1>1 - host\nname - - - -"]);
+        let failure = processed.failure(0).unwrap();
+        assert_eq!(failure.reason(), NOT_SYSLOG);
+        assert_eq!(
+            failure.detail(),
+            Some("line 1: line break or control character in the hostname at byte 11")
+        );
+        let drop = Settings::from_pairs([(crate::blueprints::BAD_LINE, "drop")]);
+        let transform = SyslogToCsv::from_settings(&drop).unwrap();
+        let processed = testing::run(
+            &transform,
+            ["<1>1 - host\nname - - - -\n<1>1 - h a - - - x"],
+        );
+        assert_eq!(processed.text(0), ",h,a,,x,kern,0,alert,1,1,,\n");
+        assert_eq!(
+            processed.summary().counters[crate::pipeline::BAD_LINES_DROPPED],
+            1
+        );
     }
 
     #[test]

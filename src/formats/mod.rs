@@ -4,7 +4,9 @@
 //! in a transform or anywhere else.
 
 pub mod apache;
+pub mod cloudwatch_logs;
 pub mod csv;
 pub mod json;
+pub mod lines;
 pub mod syslog;
 pub mod timestamp;

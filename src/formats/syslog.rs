@@ -741,6 +741,9 @@ fn scan_structured_data(bytes: &[u8], mut at: usize) -> Result<usize, Error> {
             match b {
                 b' ' | b']' => break,
                 b'=' | b'"' => return Err(sd(InvalidId, at)),
+                _ if is_control(&b) => {
+                    return Err(Error::new(ErrorKind::LineBreak(Field::StructuredData), at))
+                }
                 _ => at += 1,
             }
         }
@@ -761,6 +764,12 @@ fn scan_structured_data(bytes: &[u8], mut at: usize) -> Result<usize, Error> {
                         match b {
                             b'=' => break,
                             b' ' | b']' | b'"' => return Err(sd(ExpectedEquals, at)),
+                            _ if is_control(&b) => {
+                                return Err(Error::new(
+                                    ErrorKind::LineBreak(Field::StructuredData),
+                                    at,
+                                ))
+                            }
                             _ => at += 1,
                         }
                     }
@@ -846,6 +855,10 @@ pub enum ErrorKind {
     ExpectedSpace(Field),
     /// Malformed structured data.
     StructuredData(SdProblem),
+    /// A line break (or another control character) inside a header field:
+    /// header fields are printable ASCII (RFC 5424 section 6), so the line
+    /// was cut or two messages were run together. Only MSG may span lines.
+    LineBreak(Field),
 }
 
 impl fmt::Display for ErrorKind {
@@ -862,6 +875,9 @@ impl fmt::Display for ErrorKind {
             ErrorKind::EmptyField(field) => write!(f, "empty {field} (two spaces in a row)"),
             ErrorKind::ExpectedSpace(field) => write!(f, "expected a space after the {field}"),
             ErrorKind::StructuredData(problem) => write!(f, "invalid structured data: {problem}"),
+            ErrorKind::LineBreak(field) => {
+                write!(f, "line break or control character in the {field}")
+            }
         }
     }
 }
@@ -934,6 +950,48 @@ fn trim_newline(line: &str) -> &str {
     match line.strip_suffix('\n') {
         Some(line) => line.strip_suffix('\r').unwrap_or(line),
         None => line,
+    }
+}
+
+/// Whether `line` starts a syslog message rather than continuing the one
+/// before it (RFC 5424 allows line feeds in MSG, and a stack trace logged
+/// through syslog is one message over many lines).
+///
+/// A line starts a message when it begins the way a header does: with a
+/// `<PRI>` (`<34>`), with an RFC 3164 timestamp's month and day
+/// (`Oct 11 `, `Jul  3 `), or with an RFC 3339 date (`2026-11-22T`). Any
+/// other line continues the message before it. The check looks at the first
+/// few bytes only; whether the header is valid is for [`parse`] to say.
+///
+/// ```
+/// use firehose_transform::formats::syslog::starts_message;
+/// assert!(starts_message("<165>1 2003-10-11T22:14:15.003Z host app - - - boom"));
+/// assert!(starts_message("Jul  3 04:08:03 combo kernel: ..."));
+/// assert!(starts_message("2026-11-22T04:30:00.123456+01:00 web-01 app[1]: started"));
+/// assert!(!starts_message("\tat com.example.Main.run(Main.java:42)"));
+/// assert!(!starts_message("Caused by: java.io.IOException: disk full"));
+/// ```
+pub fn starts_message(line: &str) -> bool {
+    let bytes = line.as_bytes();
+    match bytes.first() {
+        Some(b'<') => {
+            let digits = bytes[1..].iter().take_while(|b| b.is_ascii_digit()).count();
+            (1..=3).contains(&digits) && bytes.get(1 + digits) == Some(&b'>')
+        }
+        Some(b) if b.is_ascii_digit() => {
+            digits(bytes, 0, 4).is_some()
+                && bytes.get(4) == Some(&b'-')
+                && digits(bytes, 5, 2).is_some()
+                && bytes.get(7) == Some(&b'-')
+        }
+        Some(_) => {
+            month_number(bytes).is_some()
+                && bytes.get(3) == Some(&b' ')
+                && bytes
+                    .get(4)
+                    .is_some_and(|b| *b == b' ' || b.is_ascii_digit())
+        }
+        None => false,
     }
 }
 
@@ -1225,6 +1283,11 @@ fn parse_rfc3164_from(
     if word_end == at {
         return Err(Error::new(ErrorKind::MissingHostname, at));
     }
+    // A hostname (or tag) never spans lines: a break there means the
+    // header was cut, not a multi-line message.
+    if let Some(bad) = bytes[at..word_end].iter().position(is_control) {
+        return Err(Error::new(ErrorKind::LineBreak(Field::Hostname), at + bad));
+    }
     // A first word ending in ':' is a tag: the sender left out its hostname.
     let hostname = if bytes.get(word_end - 1) == Some(&b':') {
         None
@@ -1255,7 +1318,7 @@ type Span = Option<(usize, usize)>;
 fn parse_tag(bytes: &[u8], at: usize) -> (Span, Span, usize) {
     let mut end = at;
     while let Some(&b) = bytes.get(end) {
-        if b == b' ' || b == b'[' || b == b':' {
+        if b == b' ' || b == b'[' || b == b':' || is_control(&b) {
             break;
         }
         end += 1;
@@ -1270,7 +1333,7 @@ fn parse_tag(bytes: &[u8], at: usize) -> (Span, Span, usize) {
         let pid_start = end + 1;
         let mut pid_end = pid_start;
         while let Some(&b) = bytes.get(pid_end) {
-            if b == b']' || b == b' ' {
+            if b == b']' || b == b' ' || is_control(&b) {
                 break;
             }
             pid_end += 1;
@@ -1292,6 +1355,12 @@ fn parse_tag(bytes: &[u8], at: usize) -> (Span, Span, usize) {
     (tag, pid, next)
 }
 
+/// A byte that never belongs in a header field: a line break, another C0
+/// control or DEL.
+fn is_control(b: &u8) -> bool {
+    *b < 0x20 || *b == 0x7f
+}
+
 /// Reads the next space-separated RFC 5424 header field at `at`; `None` for
 /// `-`. Returns the index after the following space.
 fn header_field(line: &str, at: usize, field: Field) -> Result<(Option<&str>, usize), Error> {
@@ -1303,6 +1372,9 @@ fn header_field(line: &str, at: usize, field: Field) -> Result<(Option<&str>, us
     let len = rest.iter().position(|&b| b == b' ').unwrap_or(rest.len());
     if len == 0 {
         return Err(Error::new(ErrorKind::EmptyField(field), at));
+    }
+    if let Some(bad) = rest[..len].iter().position(is_control) {
+        return Err(Error::new(ErrorKind::LineBreak(field), at + bad));
     }
     let end = at + len;
     if end == bytes.len() {

@@ -55,7 +55,16 @@ pub trait InputFormat: Send + Sync + fmt::Debug {
         Framing::Lines
     }
 
-    /// Parses one payload (a line, for line formats). For [`Framing::Json`]
+    /// Whether `line` continues the message of the line before it rather
+    /// than starting one (line formats; see [`lines::messages`](crate::formats::lines::messages)).
+    /// No line does unless the format says so.
+    fn continues(&self, line: &str) -> bool {
+        let _ = line;
+        false
+    }
+
+    /// Parses one payload (a line, for line formats; a message's lines for
+    /// formats whose messages may span several). For [`Framing::Json`]
     /// the pipeline parses the JSON itself and this is not called.
     fn parse<'a>(&self, payload: &'a str, cx: &ParseContext) -> Result<Value<'a>, Failure>;
 }
@@ -116,6 +125,12 @@ pub struct Syslog;
 impl InputFormat for Syslog {
     fn name(&self) -> &str {
         "syslog"
+    }
+
+    /// A line that does not start a syslog header continues the message
+    /// before it ([`syslog::starts_message`]).
+    fn continues(&self, line: &str) -> bool {
+        !syslog::starts_message(line)
     }
 
     fn parse<'a>(&self, payload: &'a str, cx: &ParseContext) -> Result<Value<'a>, Failure> {

@@ -46,6 +46,7 @@ use crate::formats::json::ObjectWriter;
 use crate::response::{Metadata, OtfMetadata};
 use crate::transform::{Context, Failure, Output, Record, Transform};
 
+pub mod decode;
 pub mod input;
 pub mod jq;
 pub mod keys;
@@ -122,6 +123,8 @@ pub struct Pipeline {
     keys: Vec<Box<dyn KeyStage>>,
     writer: Box<dyn Writer>,
     bad_line: BadLine,
+    /// The record decoder, and where its fields go in each document.
+    decoder: Option<(Box<dyn decode::RecordDecoder>, Path)>,
 }
 
 impl Pipeline {
@@ -138,6 +141,7 @@ impl Pipeline {
             keys: Vec::new(),
             writer: Box::new(JsonLines),
             bad_line: BadLine::Fail,
+            decoder: None,
         }
     }
 
@@ -196,7 +200,24 @@ impl Pipeline {
         self
     }
 
-    /// What to do with a line that does not parse (line formats).
+    /// Decodes each record with `decoder` before the input format: each
+    /// payload is parsed on its own, and the decoder's fields for it are set
+    /// at `fields_at` in its document (an object of them).
+    pub fn decoder(self, decoder: impl decode::RecordDecoder + 'static, fields_at: Path) -> Self {
+        self.boxed_decoder(Box::new(decoder), fields_at)
+    }
+
+    /// [`decoder`](Pipeline::decoder) for a decoder chosen at run time.
+    pub fn boxed_decoder(
+        mut self,
+        decoder: Box<dyn decode::RecordDecoder>,
+        fields_at: Path,
+    ) -> Self {
+        self.decoder = Some((decoder, fields_at));
+        self
+    }
+
+    /// What to do with a line (or decoded payload) that does not parse.
     pub fn bad_line(mut self, policy: BadLine) -> Self {
         self.bad_line = policy;
         self
@@ -235,20 +256,13 @@ impl Pipeline {
                 }
             }
             input::Framing::Lines => {
-                for (n, line) in text.lines().enumerate() {
-                    if line.trim().is_empty() {
-                        continue;
-                    }
-                    match self.input.parse(line, pcx) {
+                let continues = |line: &str| self.input.continues(line);
+                for (number, message) in crate::formats::lines::messages(text, continues) {
+                    match self.input.parse(message, pcx) {
                         Ok(doc) => docs.push(doc, None),
-                        Err(failure) if self.bad_line == BadLine::Drop => {
-                            let _ = failure;
-                            cx.count(BAD_LINES_DROPPED);
-                        }
                         Err(failure) => {
-                            let detail = failure.detail().unwrap_or_default().to_string();
-                            return Err(Failure::new(failure.reason().to_string())
-                                .with_detail(format_args!("line {}: {detail}", n + 1)));
+                            self.bad_line
+                                .handle(failure, cx, format_args!("line {number}"))?;
                         }
                     }
                 }
@@ -257,6 +271,112 @@ impl Pipeline {
         Ok(docs)
     }
 }
+
+impl Pipeline {
+    /// The documents of a record through the decoder: each payload parsed
+    /// on its own, the decoder's fields added, owned (the decoded bytes do
+    /// not outlive this call).
+    fn decoded_documents(
+        &self,
+        decoder: &dyn decode::RecordDecoder,
+        fields_at: &Path,
+        record: &Record<'_>,
+        cx: &mut Context,
+    ) -> Result<Docs<'static>, Failure> {
+        let bytes = decoder.unwrap(record.data)?;
+        let mut docs = Docs::default();
+        let Some(payloads) = decoder.payloads(&bytes, cx)? else {
+            return Ok(docs);
+        };
+        for (n, payload) in payloads.into_iter().enumerate() {
+            let pcx = ParseContext {
+                arrival_ms: payload.time_ms.or(record.approximate_arrival_timestamp),
+            };
+            let parsed = self.input.parse(&payload.text, &pcx).and_then(|mut doc| {
+                let fields = Value::Object(
+                    payload
+                        .fields
+                        .into_iter()
+                        .map(|(k, v)| (Cow::Borrowed(k), v))
+                        .collect(),
+                );
+                if doc.set(fields_at, fields) {
+                    Ok(doc.into_owned())
+                } else {
+                    Err(Failure::new(NOT_AN_OBJECT)
+                        .with_detail(format_args!("its fields cannot be set at {fields_at}")))
+                }
+            });
+            match parsed {
+                Ok(doc) => docs.push(doc, None),
+                Err(failure) => {
+                    self.bad_line
+                        .handle(failure, cx, format_args!("log event {}", n + 1))?;
+                }
+            }
+        }
+        Ok(docs)
+    }
+}
+
+/// The reason of a decoded payload whose document is not an object (the
+/// decoder's fields need one).
+pub const NOT_AN_OBJECT: &str = "payload is not a JSON object";
+
+impl BadLine {
+    /// Applies the policy to a line (or payload) that failed: `Drop` counts
+    /// it ([`BAD_LINES_DROPPED`]) and goes on, `Fail` fails the record with
+    /// the line's reason and `where_` before its detail.
+    ///
+    /// ```
+    /// use firehose_transform::pipeline::{BadLine, BAD_LINES_DROPPED};
+    /// use firehose_transform::{Context, Failure};
+    ///
+    /// let mut cx = Context::default();
+    /// let bad = || Failure::new("not a syslog line").with_detail("invalid timestamp at byte 0");
+    /// assert!(BadLine::Drop.handle(bad(), &mut cx, "line 2").is_ok());
+    /// assert_eq!(cx.counters()[BAD_LINES_DROPPED], 1);
+    /// let failure = BadLine::Fail.handle(bad(), &mut cx, "line 2").unwrap_err();
+    /// assert_eq!(failure.to_string(), "not a syslog line: line 2: invalid timestamp at byte 0");
+    /// ```
+    pub fn handle(
+        self,
+        failure: Failure,
+        cx: &mut Context,
+        where_: impl fmt::Display,
+    ) -> Result<(), Failure> {
+        match self {
+            BadLine::Drop => {
+                cx.count(BAD_LINES_DROPPED);
+                Ok(())
+            }
+            BadLine::Fail => {
+                let reason = failure.reason().to_string();
+                Err(Failure::new(reason).with_detail(match failure.detail() {
+                    Some(detail) => format!("{where_}: {detail}"),
+                    None => where_.to_string(),
+                }))
+            }
+        }
+    }
+
+    /// Reads `BAD_LINE`: `fail` (the default) or `drop`.
+    pub fn from_settings(
+        settings: &crate::config::Settings,
+    ) -> Result<Self, crate::config::ConfigError> {
+        match settings.get(BAD_LINE).as_deref().map(str::trim) {
+            None | Some("fail") => Ok(BadLine::Fail),
+            Some("drop") => Ok(BadLine::Drop),
+            Some(other) => Err(crate::config::ConfigError::new(
+                BAD_LINE,
+                format!("{other:?} is not a policy (fail or drop)"),
+            )),
+        }
+    }
+}
+
+/// The variable of the bad-line policy.
+pub const BAD_LINE: &str = "BAD_LINE";
 
 /// A record on its way through a pipeline: its documents, and the metadata
 /// the key stages set.
@@ -300,7 +420,14 @@ impl Transform for Pipeline {
         let pcx = ParseContext {
             arrival_ms: record.approximate_arrival_timestamp,
         };
+        let decoded = match &self.decoder {
+            Some((decoder, fields_at)) => {
+                Some(self.decoded_documents(&**decoder, fields_at, record, cx)?)
+            }
+            None => None,
+        };
         let mut docs = match std::str::from_utf8(record.data) {
+            _ if decoded.is_some() => decoded.unwrap_or_default(),
             Ok(text) => self.documents(text, &pcx, cx)?,
             Err(_) if self.input.framing() == input::Framing::Lines => {
                 // Line formats convert what they can: a Latin-1 byte in a

@@ -1,0 +1,121 @@
+//! `cloudwatch-logs-processor` on a 3 MB Firehose event of gzip subscription
+//! records holding 50 log events each (Apache log lines from the fixture as the
+//! messages), in-process: parse the event, inflate, read the envelopes, write
+//! the messages, base64, build and serialize the response. The budget is raised
+//! so that every record's output is produced (the event inflates past 6 MB, as
+//! real subscription batches do; the AWS blueprint re-ingests that overflow);
+//! the default-budget figure is measured too. Also the two gzip backends alone
+//! on the same records: flate2 with zlib-rs (what the crate uses) and
+//! miniz_oxide (flate2's default backend). `cargo bench --bench cloudwatch_logs`;
+//! `cargo run --release --example make_cwl_event > /tmp/cwl.json` writes the same
+//! event for `benches/aws/cloudwatch_logs_processor.py`.
+
+use std::hint::black_box;
+use std::io::Read;
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use firehose_transform::blueprints::cloudwatch_logs::{CloudWatchLogsProcessor, MessageFormat};
+use firehose_transform::engine::{Engine, EngineConfig};
+
+#[path = "../examples/cwl_event.rs"]
+mod cwl_event;
+
+fn processor(c: &mut Criterion) {
+    let (json, records) = cwl_event::event(3_000_000);
+    let mut group = c.benchmark_group("cloudwatch-logs-processor, 3 MB event");
+    group.sample_size(20);
+    let big = EngineConfig {
+        response_budget: 256 << 20,
+        ..EngineConfig::default()
+    };
+    let raw = Engine::with_config(
+        CloudWatchLogsProcessor::new(MessageFormat::Raw, 256 << 20),
+        big.clone(),
+    );
+    let out = raw.process_json(&json, None).unwrap();
+    let output_bytes = out.summary.data_bytes_out;
+    eprintln!(
+        "event {} bytes, {} records, output {} bytes",
+        json.len(),
+        records.len(),
+        output_bytes
+    );
+    group.throughput(Throughput::Bytes(output_bytes));
+    group.bench_function("raw (all output)", |b| {
+        b.iter(|| {
+            black_box(
+                raw.process_json(black_box(&json), None)
+                    .unwrap()
+                    .response
+                    .to_json(),
+            )
+        })
+    });
+    let envelope = Engine::with_config(
+        CloudWatchLogsProcessor::new(MessageFormat::Envelope, 256 << 20),
+        big,
+    );
+    group.bench_function("envelope (all output)", |b| {
+        b.iter(|| {
+            black_box(
+                envelope
+                    .process_json(black_box(&json), None)
+                    .unwrap()
+                    .response
+                    .to_json(),
+            )
+        })
+    });
+    let default = Engine::new(CloudWatchLogsProcessor::new(MessageFormat::Raw, 6 << 20));
+    group.bench_function("raw, default 6 MiB budget", |b| {
+        b.iter(|| {
+            black_box(
+                default
+                    .process_json(black_box(&json), None)
+                    .unwrap()
+                    .response
+                    .to_json(),
+            )
+        })
+    });
+    group.finish();
+
+    let inflated: u64 = records
+        .iter()
+        .map(|r| {
+            firehose_transform::formats::cloudwatch_logs::decode(r, usize::MAX)
+                .unwrap()
+                .len() as u64
+        })
+        .sum();
+    let mut group = c.benchmark_group("gzip inflate, the event's records");
+    group.throughput(Throughput::Bytes(inflated));
+    group.bench_function("flate2 + zlib-rs", |b| {
+        let mut out = Vec::new();
+        b.iter(|| {
+            for record in &records {
+                out.clear();
+                flate2::read::MultiGzDecoder::new(&record[..])
+                    .read_to_end(&mut out)
+                    .unwrap();
+            }
+            black_box(out.len())
+        })
+    });
+    group.bench_function("miniz_oxide", |b| {
+        b.iter(|| {
+            let mut n = 0;
+            for record in &records {
+                // The gzip header of CloudWatch Logs is the fixed 10 bytes; the
+                // trailer is 8.
+                let body = &record[10..record.len() - 8];
+                n += miniz_oxide::inflate::decompress_to_vec(body).unwrap().len();
+            }
+            black_box(n)
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, processor);
+criterion_main!(benches);

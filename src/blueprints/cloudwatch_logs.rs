@@ -1,0 +1,474 @@
+//! `cloudwatch-logs-processor`: CloudWatch Logs subscription records to
+//! their log events, a drop-in for the AWS blueprint
+//! `kinesis-firehose-cloudwatch-logs-processor`.
+//!
+//! Each record is a subscription envelope, gzip-compressed (found by its
+//! magic bytes) or plain (as Firehose's own decompression leaves it). A
+//! `CONTROL_MESSAGE` is `Dropped`; a `DATA_MESSAGE` becomes one output line
+//! per log event, all under the record's id.
+//!
+//! | variable | default | meaning |
+//! |---|---|---|
+//! | `MESSAGE_FORMAT` | `raw` | `raw`: each event's `message` and `\n`, as the AWS blueprint writes; `envelope`: one JSON object per event with `logGroup`, `logStream`, `owner`, `id`, `timestamp` (RFC 3339) and `message`; or an input format of the pipeline (`json`, `apache`, `syslog`, …, see [`input::NAMES`]): each message parsed, written as a JSON object of its fields with the envelope's under `ENVELOPE_FIELD` |
+//! | `ENVELOPE_FIELD` | `cloudwatch` | with a parsed format: the member (name or path) the envelope fields go under |
+//! | `BAD_LINE` | `fail` | with a parsed format: a message that does not parse fails the record (`fail`) or is dropped and counted (`drop`, counter `pipeline.bad_lines_dropped`) |
+//! | `PARTITION_KEYS` | unset | partition keys from the envelope: a list of `logGroup`, `logStream`, `owner`, each as is or renamed (`group=logGroup,account=owner`) |
+//!
+//! A record fails alone (`ProcessingFailed`, Firehose keeps its original
+//! bytes) when its gzip data is corrupt ([`CORRUPT_GZIP`](crate::pipeline::decode::CORRUPT_GZIP)) or cut
+//! short ([`TRUNCATED_GZIP`](crate::pipeline::decode::TRUNCATED_GZIP)), when it inflates past the response
+//! budget ([`INFLATES_TOO_LARGE`](crate::pipeline::decode::INFLATES_TOO_LARGE): inflating stops there, so a
+//! decompression bomb costs at most that much memory), or when it is not the
+//! documented envelope ([`NOT_ENVELOPE`](crate::pipeline::decode::NOT_ENVELOPE), with serde's line and
+//! column). Fields CloudWatch Logs adds to the envelope later are ignored.
+//!
+//! ```
+//! use firehose_transform::blueprints::cloudwatch_logs::CloudWatchLogsProcessor;
+//! use firehose_transform::formats::cloudwatch_logs::gzip;
+//! use firehose_transform::{config::Settings, testing};
+//!
+//! let data = br#"{"messageType":"DATA_MESSAGE","owner":"123456789123","logGroup":"testLogGroup","logStream":"testLogStream","subscriptionFilters":["testFilter"],"logEvents":[{"id":"eventId1","timestamp":1440442987000,"message":"[ERROR] First test message"},{"id":"eventId2","timestamp":1440442987001,"message":"[ERROR] Second test message"}]}"#;
+//! let control = br#"{"messageType":"CONTROL_MESSAGE","owner":"CloudwatchLogs","logGroup":"","logStream":"","subscriptionFilters":[],"logEvents":[{"id":"","timestamp":1440442987000,"message":"CWL CONTROL MESSAGE: Checking health of destination Firehose."}]}"#;
+//!
+//! let raw = CloudWatchLogsProcessor::from_settings(&Settings::from_pairs([("PARTITION_KEYS", "group=logGroup")])).unwrap();
+//! let processed = testing::run(&raw, [gzip(data), gzip(control), b"\x1f\x8b\x08 cut".to_vec()]);
+//! assert_eq!(processed.text(0), "[ERROR] First test message\n[ERROR] Second test message\n");
+//! assert_eq!(processed.partition_keys(0), &[("group".to_string(), "testLogGroup".to_string())]);
+//! assert!(processed.is_dropped(1));
+//! assert_eq!(processed.failure_reason(2), Some("gzip data is truncated"));
+//!
+//! let envelope = CloudWatchLogsProcessor::from_settings(&Settings::from_pairs([("MESSAGE_FORMAT", "envelope")])).unwrap();
+//! let processed = testing::run(&envelope, [data]); // plain JSON works too
+//! assert!(processed.text(0).starts_with(r#"{"logGroup":"testLogGroup","logStream":"testLogStream","owner":"123456789123","id":"eventId1","timestamp":"2015-08-24T19:03:07Z","message":"[ERROR] First test message"}"#));
+//! ```
+
+use crate::config::{ConfigError, Settings};
+use crate::doc::{Path, Value};
+use crate::formats::cloudwatch_logs::Envelope;
+use crate::formats::json::ObjectWriter;
+use crate::pipeline::decode::{CloudWatchLogs, RecordDecoder};
+use crate::pipeline::{input, BadLine, Docs, JsonLines, KeyStage, Pipeline};
+use crate::response::Metadata;
+use crate::transform::{Context, Failure, Output, Record, Transform};
+
+/// The variables, by name.
+pub mod vars {
+    /// `raw`, `envelope` or an input format.
+    pub const MESSAGE_FORMAT: &str = "MESSAGE_FORMAT";
+    /// Where the envelope fields go with a parsed format.
+    pub const ENVELOPE_FIELD: &str = "ENVELOPE_FIELD";
+    /// The envelope fields to partition by.
+    pub const PARTITION_KEYS: &str = "PARTITION_KEYS";
+}
+
+/// A field of the envelope that can be a partition key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EnvelopeField {
+    /// `logGroup`.
+    LogGroup,
+    /// `logStream`.
+    LogStream,
+    /// `owner`, the account id.
+    Owner,
+}
+
+impl EnvelopeField {
+    /// Its name in the envelope.
+    pub fn name(self) -> &'static str {
+        match self {
+            EnvelopeField::LogGroup => "logGroup",
+            EnvelopeField::LogStream => "logStream",
+            EnvelopeField::Owner => "owner",
+        }
+    }
+
+    fn from_name(name: &str) -> Option<Self> {
+        [Self::LogGroup, Self::LogStream, Self::Owner]
+            .into_iter()
+            .find(|f| f.name().eq_ignore_ascii_case(name))
+    }
+
+    fn value<'e>(self, envelope: &'e Envelope<'_>) -> &'e str {
+        match self {
+            EnvelopeField::LogGroup => &envelope.log_group,
+            EnvelopeField::LogStream => &envelope.log_stream,
+            EnvelopeField::Owner => &envelope.owner,
+        }
+    }
+}
+
+/// Partition keys from envelope fields (`PARTITION_KEYS`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EnvelopeKeys {
+    keys: Vec<(String, EnvelopeField)>,
+    /// Where the fields are in a parsed document.
+    at: Option<Path>,
+}
+
+impl EnvelopeKeys {
+    /// Reads `logGroup,logStream,owner` or `key=field,…`.
+    ///
+    /// ```
+    /// use firehose_transform::blueprints::cloudwatch_logs::EnvelopeKeys;
+    /// assert!(EnvelopeKeys::parse("group=logGroup, owner").is_ok());
+    /// assert_eq!(EnvelopeKeys::parse("region").unwrap_err(), "\"region\" is not an envelope field (logGroup, logStream or owner)");
+    /// ```
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let mut keys = Vec::new();
+        for entry in text.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+            let (key, field) = match entry.split_once('=') {
+                Some((key, field)) => (key.trim(), field.trim()),
+                None => (entry, entry),
+            };
+            let field = EnvelopeField::from_name(field).ok_or_else(|| {
+                format!("{field:?} is not an envelope field (logGroup, logStream or owner)")
+            })?;
+            if key.is_empty() {
+                return Err(format!("{entry:?} has an empty key name"));
+            }
+            keys.push((key.to_string(), field));
+        }
+        Ok(EnvelopeKeys { keys, at: None })
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    fn set(&self, envelope: &Envelope<'_>, out: &mut Output) {
+        for (key, field) in &self.keys {
+            out.partition_key(key.as_str(), field.value(envelope));
+        }
+    }
+}
+
+/// Reason: a key stage found no envelope field in a document.
+pub const NO_ENVELOPE_FIELD: &str = "document lacks the envelope field";
+
+impl KeyStage for EnvelopeKeys {
+    fn keys(&self, doc: &Value<'_>, metadata: &mut Metadata) -> Result<(), Failure> {
+        let at = self.at.clone().unwrap_or_else(Path::root);
+        for (key, field) in &self.keys {
+            let path = at.child(field.name());
+            let value = doc
+                .get(&path)
+                .and_then(|v| v.as_str().map(str::to_string))
+                .ok_or_else(|| Failure::new(NO_ENVELOPE_FIELD).with_detail(&path))?;
+            metadata.set_partition_key(key.clone(), value);
+        }
+        Ok(())
+    }
+}
+
+/// How each log event is written.
+#[derive(Debug)]
+pub enum MessageFormat {
+    /// The message and `\n`.
+    Raw,
+    /// A JSON object of the envelope fields and the message.
+    Envelope,
+    /// The message parsed by an input format, through a pipeline with the
+    /// CloudWatch Logs decoder.
+    Parsed(Box<Pipeline>),
+}
+
+/// The `cloudwatch-logs-processor` transform.
+#[derive(Debug)]
+pub struct CloudWatchLogsProcessor {
+    decoder: CloudWatchLogs,
+    format: MessageFormat,
+    keys: EnvelopeKeys,
+}
+
+/// A record on its way through the processor.
+#[derive(Debug)]
+pub enum Item<'a> {
+    /// A control message, or a data message without events.
+    Nothing,
+    /// Raw or envelope output, written while the envelope was at hand.
+    Rendered {
+        /// The output.
+        data: Vec<u8>,
+        /// The partition keys.
+        keys: Output,
+    },
+    /// Parsed documents.
+    Parsed(Docs<'a>),
+}
+
+impl CloudWatchLogsProcessor {
+    /// A processor writing `format`, refusing to inflate records past
+    /// `limit` bytes.
+    pub fn new(format: MessageFormat, limit: usize) -> Self {
+        CloudWatchLogsProcessor {
+            decoder: CloudWatchLogs::new(limit),
+            format,
+            keys: EnvelopeKeys::default(),
+        }
+    }
+
+    /// Reads the settings (see the [module documentation](self)).
+    pub fn from_settings(settings: &Settings) -> Result<Self, ConfigError> {
+        let limit = crate::engine::EngineConfig::from_settings(settings)?.response_budget;
+        let keys = match settings.get(vars::PARTITION_KEYS) {
+            Some(text) => {
+                EnvelopeKeys::parse(&text).map_err(|e| ConfigError::new(vars::PARTITION_KEYS, e))?
+            }
+            None => EnvelopeKeys::default(),
+        };
+        let name = settings
+            .get(vars::MESSAGE_FORMAT)
+            .unwrap_or_else(|| "raw".to_string());
+        let format = match name.trim().to_ascii_lowercase().as_str() {
+            "raw" => MessageFormat::Raw,
+            "envelope" => MessageFormat::Envelope,
+            other => {
+                let input = input::by_name(other, settings).map_err(|problem| {
+                    ConfigError::new(vars::MESSAGE_FORMAT, format!("{problem}; or raw, envelope"))
+                })?;
+                let at = settings.get(vars::ENVELOPE_FIELD).unwrap_or_else(|| {
+                    crate::blueprints::pipeline::DEFAULT_ENVELOPE_FIELD.to_string()
+                });
+                let at = crate::blueprints::pipeline::path_setting(vars::ENVELOPE_FIELD, &at)?;
+                let mut pipeline = Pipeline::from_boxed(input)
+                    .decoder(CloudWatchLogs::new(limit), at.clone())
+                    .bad_line(BadLine::from_settings(settings)?)
+                    .write(JsonLines);
+                if !keys.is_empty() {
+                    pipeline = pipeline.keys(EnvelopeKeys {
+                        at: Some(at),
+                        ..keys.clone()
+                    });
+                }
+                MessageFormat::Parsed(Box::new(pipeline))
+            }
+        };
+        Ok(CloudWatchLogsProcessor {
+            decoder: CloudWatchLogs::new(limit),
+            format,
+            keys,
+        })
+    }
+
+    /// Writes each event of a data message as `format` says.
+    fn render(&self, envelope: &Envelope<'_>, data: &mut Vec<u8>) {
+        match self.format {
+            MessageFormat::Envelope => {
+                let mut scratch = String::with_capacity(32);
+                for event in &envelope.log_events {
+                    let mut obj = ObjectWriter::new(data);
+                    envelope.write_members(&mut obj);
+                    event.write_members(&mut obj, &mut scratch);
+                    obj.finish();
+                    data.push(b'\n');
+                }
+            }
+            _ => {
+                for event in &envelope.log_events {
+                    data.extend_from_slice(event.message.as_bytes());
+                    data.push(b'\n');
+                }
+            }
+        }
+    }
+}
+
+impl Transform for CloudWatchLogsProcessor {
+    type Item<'a> = Item<'a>;
+
+    fn parse<'a>(&self, record: &Record<'a>, cx: &mut Context) -> Result<Item<'a>, Failure> {
+        if let MessageFormat::Parsed(pipeline) = &self.format {
+            return pipeline.parse(record, cx).map(Item::Parsed);
+        }
+        let bytes = self.decoder.unwrap(record.data)?;
+        let Some(envelope) = self.decoder.envelope(&bytes, cx)? else {
+            return Ok(Item::Nothing);
+        };
+        let size: usize = envelope
+            .log_events
+            .iter()
+            .map(|e| e.message.len() + 1)
+            .sum();
+        let per_event = match self.format {
+            MessageFormat::Envelope => 160 + envelope.log_group.len() + envelope.log_stream.len(),
+            _ => 0,
+        };
+        let mut data = Vec::with_capacity(size + per_event * envelope.log_events.len());
+        self.render(&envelope, &mut data);
+        let mut keys = Output::default();
+        self.keys.set(&envelope, &mut keys);
+        Ok(Item::Rendered { data, keys })
+    }
+
+    fn filter(&self, item: &Item<'_>, cx: &mut Context) -> bool {
+        match (item, &self.format) {
+            (Item::Nothing, _) => false,
+            (Item::Parsed(docs), MessageFormat::Parsed(pipeline)) => {
+                Transform::filter(&**pipeline, docs, cx)
+            }
+            _ => true,
+        }
+    }
+
+    fn enrich(&self, item: &mut Item<'_>, cx: &mut Context) -> Result<(), Failure> {
+        match (item, &self.format) {
+            (Item::Parsed(docs), MessageFormat::Parsed(pipeline)) => pipeline.enrich(docs, cx),
+            _ => Ok(()),
+        }
+    }
+
+    fn convert(&self, item: Item<'_>, out: &mut Output, cx: &mut Context) -> Result<(), Failure> {
+        match (item, &self.format) {
+            (Item::Parsed(docs), MessageFormat::Parsed(pipeline)) => {
+                pipeline.convert(docs, out, cx)
+            }
+            (Item::Rendered { mut data, keys }, _) => {
+                // The output moves into place rather than being copied.
+                if out.data().is_empty() {
+                    std::mem::swap(out.buffer(), &mut data);
+                } else {
+                    out.write(&data);
+                }
+                for (key, value) in keys.partition_keys() {
+                    out.partition_key(key.as_str(), value.as_str());
+                }
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::formats::cloudwatch_logs::gzip;
+    use crate::testing;
+
+    fn envelope(events: &[&str]) -> Vec<u8> {
+        let events: Vec<String> = events
+            .iter()
+            .enumerate()
+            .map(|(i, m)| {
+                let mut message = Vec::new();
+                crate::formats::json::write_str(&mut message, m);
+                format!(
+                    r#"{{"id":"{i}","timestamp":1796198400{i:03},"message":{}}}"#,
+                    String::from_utf8(message).unwrap()
+                )
+            })
+            .collect();
+        format!(
+            r#"{{"messageType":"DATA_MESSAGE","owner":"111111111111","logGroup":"/aws/lambda/app","logStream":"2026/12/02/[$LATEST]abc","subscriptionFilters":["f"],"logEvents":[{}]}}"#,
+            events.join(",")
+        )
+        .into_bytes()
+    }
+
+    fn processor(pairs: &[(&str, &str)]) -> CloudWatchLogsProcessor {
+        CloudWatchLogsProcessor::from_settings(&Settings::from_pairs(pairs.iter().copied()))
+            .unwrap()
+    }
+
+    #[test]
+    fn parsed_messages_carry_the_envelope_fields_and_bad_ones_follow_the_policy() {
+        let record = gzip(&envelope(&[
+            r#"{"level":"INFO","n":1}"#,
+            "START RequestId: 42",
+            r#"{"level":"WARN"}"#,
+        ]));
+        let fail = processor(&[("MESSAGE_FORMAT", "json"), ("PARTITION_KEYS", "owner")]);
+        let processed = testing::run(&fail, [&record]);
+        let failure = processed.failure(0).unwrap();
+        assert_eq!(failure.reason(), input::NOT_JSON);
+        assert!(
+            failure.detail().unwrap().starts_with("log event 2: "),
+            "{failure}"
+        );
+
+        let drop = processor(&[
+            ("MESSAGE_FORMAT", "json"),
+            ("BAD_LINE", "drop"),
+            ("PARTITION_KEYS", "account=owner"),
+            ("ENVELOPE_FIELD", "cwl"),
+        ]);
+        let processed = testing::run(&drop, [&record]);
+        let lines: Vec<serde_json::Value> = processed
+            .text(0)
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0]["n"], 1);
+        assert_eq!(lines[1]["cwl"]["logGroup"], "/aws/lambda/app");
+        assert_eq!(lines[1]["cwl"]["id"], "2");
+        assert_eq!(lines[1]["cwl"]["timestamp"], "2026-12-02T08:00:00.002Z");
+        assert_eq!(
+            processed.partition_keys(0),
+            &[("account".to_string(), "111111111111".to_string())]
+        );
+        assert_eq!(
+            processed.summary().counters[crate::pipeline::BAD_LINES_DROPPED],
+            1
+        );
+    }
+
+    #[test]
+    fn a_record_whose_every_event_is_dropped_is_dropped() {
+        let record = gzip(&envelope(&["not json", "nor this"]));
+        let processed = testing::run(
+            &processor(&[("MESSAGE_FORMAT", "json"), ("BAD_LINE", "drop")]),
+            [record],
+        );
+        assert!(processed.is_dropped(0));
+    }
+
+    #[test]
+    fn syslog_messages_take_their_year_from_the_event_time() {
+        let record = envelope(&["<34>Jan  1 00:00:05 host su: hello"]);
+        let processed = testing::run(&processor(&[("MESSAGE_FORMAT", "syslog")]), [record]);
+        let value: serde_json::Value = serde_json::from_str(processed.text(0).trim_end()).unwrap();
+        // Logged on 2 December 2026: a 1 January line is from 2026, not the year of the arrival.
+        assert_eq!(value["timestamp"], "2026-01-01T00:00:05Z");
+        assert_eq!(value["cloudwatch"]["owner"], "111111111111");
+    }
+
+    #[test]
+    fn a_bomb_stops_at_the_budget_and_fails_alone() {
+        let mut json = envelope(&["x"]);
+        json.extend(std::iter::repeat_n(b' ', 8 << 20));
+        let bomb = gzip(&json);
+        assert!(bomb.len() < 64 << 10);
+        let processed = testing::run(&processor(&[]), [bomb, gzip(&envelope(&["fine"]))]);
+        assert_eq!(
+            processed.failure_reason(0),
+            Some(crate::pipeline::decode::INFLATES_TOO_LARGE)
+        );
+        assert_eq!(processed.text(1), "fine\n");
+    }
+
+    #[test]
+    fn bad_settings_name_the_variable() {
+        let error = |pairs: &[(&str, &str)]| {
+            CloudWatchLogsProcessor::from_settings(&Settings::from_pairs(pairs.iter().copied()))
+                .unwrap_err()
+                .to_string()
+        };
+        assert_eq!(
+            error(&[("MESSAGE_FORMAT", "xml")]),
+            format!(
+                "MESSAGE_FORMAT: \"xml\" is not a known format (known: {}); or raw, envelope",
+                input::NAMES.join(", ")
+            )
+        );
+        assert_eq!(
+            error(&[("PARTITION_KEYS", "group=region")]),
+            "PARTITION_KEYS: \"region\" is not an envelope field (logGroup, logStream or owner)"
+        );
+        assert_eq!(
+            error(&[("MESSAGE_FORMAT", "json"), ("BAD_LINE", "skip")]),
+            "BAD_LINE: \"skip\" is not a policy (fail or drop)"
+        );
+    }
+}

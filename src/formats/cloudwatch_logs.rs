@@ -1,0 +1,428 @@
+//! CloudWatch Logs subscription data: the gzip-compressed JSON envelope that
+//! a subscription filter sends to Firehose, Kinesis or Lambda.
+//!
+//! ```json
+//! {"messageType":"DATA_MESSAGE","owner":"123456789012","logGroup":"/aws/lambda/checkout",
+//!  "logStream":"2026/12/02/[$LATEST]0f1e…","subscriptionFilters":["to-firehose"],
+//!  "logEvents":[{"id":"3798…","timestamp":1764662400000,"message":"START RequestId: …"}]}
+//! ```
+//!
+//! [`decode`] takes a record's bytes, gzip-compressed (found by the gzip magic
+//! bytes `1f 8b`, so it works with and without Firehose's own decompression)
+//! or plain, inflates them with a limit, and [`Envelope::parse`] reads the
+//! envelope, borrowing every string that has no escapes. [`encode`] does the
+//! reverse for a subset of the events, so an envelope too large for one
+//! response can be split and sent again as smaller records.
+//!
+//! ```
+//! use firehose_transform::formats::cloudwatch_logs::{self, Envelope, MessageType};
+//!
+//! let json = r#"{"messageType":"DATA_MESSAGE","owner":"123456789012","logGroup":"app","logStream":"s1",
+//!   "subscriptionFilters":["f"],"logEvents":[{"id":"1","timestamp":1440442987000,"message":"[ERROR] boom"}]}"#;
+//! let compressed = cloudwatch_logs::gzip(json.as_bytes());
+//! let bytes = cloudwatch_logs::decode(&compressed, 1 << 20).unwrap();
+//! let envelope = Envelope::parse(&bytes).unwrap();
+//! assert_eq!(envelope.message_type, MessageType::Data);
+//! assert_eq!(envelope.log_group, "app");
+//! assert_eq!(envelope.log_events[0].message, "[ERROR] boom");
+//! assert_eq!(envelope.log_events[0].rfc3339(), "2015-08-24T19:03:07Z");
+//! ```
+//!
+//! No Firehose in here: the same functions read what a Lambda subscribed to
+//! a log group gets (`awslogs.data`, base64-decoded).
+
+use std::borrow::Cow;
+use std::fmt;
+use std::io::{Read, Write};
+
+use serde::Deserialize;
+
+use super::json::ObjectWriter;
+use super::timestamp::DateTime;
+
+/// The first two bytes of every gzip member (RFC 1952).
+pub const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+
+/// Whether `data` starts like a gzip stream.
+pub fn is_gzip(data: &[u8]) -> bool {
+    data.starts_with(&GZIP_MAGIC)
+}
+
+/// Why a record is not CloudWatch Logs subscription data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Error {
+    /// The gzip stream is damaged (bad header, bad deflate data, CRC or
+    /// length mismatch): what the decompressor said.
+    CorruptGzip(String),
+    /// The gzip stream ends before its end: `compressed` bytes were read.
+    TruncatedGzip {
+        /// The compressed bytes read.
+        compressed: usize,
+    },
+    /// Inflating went past the limit (a decompression bomb, or data no
+    /// response could hold).
+    TooLarge {
+        /// The limit, in decompressed bytes.
+        limit: usize,
+        /// The compressed size.
+        compressed: usize,
+    },
+    /// The bytes are not the documented JSON envelope: serde's message,
+    /// with line and column.
+    NotEnvelope(String),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::CorruptGzip(why) => write!(f, "corrupt gzip data: {why}"),
+            Error::TruncatedGzip { compressed } => {
+                write!(
+                    f,
+                    "gzip data ends early (after {compressed} compressed bytes)"
+                )
+            }
+            Error::TooLarge { limit, compressed } => write!(
+                f,
+                "{compressed} compressed bytes inflate past {limit} bytes (stopped there)"
+            ),
+            Error::NotEnvelope(why) => write!(f, "not a CloudWatch Logs envelope: {why}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// The record's envelope bytes: inflated when `data` is gzip (every member
+/// of a multi-member stream), borrowed as they are otherwise.
+///
+/// Inflating is streamed and stops as soon as the output would pass `limit`
+/// bytes ([`Error::TooLarge`]), so a small record that inflates to gigabytes
+/// costs no more than `limit` bytes of memory and the time to write them.
+/// The gzip trailer's length sizes the buffer up front (never past `limit`).
+///
+/// ```
+/// use firehose_transform::formats::cloudwatch_logs::{decode, gzip, Error};
+/// let bomb = gzip(&vec![b' '; 10_000_000]); // 10 MB of spaces: about 10 kB of gzip
+/// assert!(matches!(decode(&bomb, 1 << 20), Err(Error::TooLarge { limit: 1048576, .. })));
+/// let cut = &bomb[..bomb.len() / 2];
+/// assert!(matches!(decode(cut, 1 << 30), Err(Error::TruncatedGzip { .. })));
+/// assert_eq!(&*decode(b"{}", 10).unwrap(), b"{}");
+/// ```
+pub fn decode(data: &[u8], limit: usize) -> Result<Cow<'_, [u8]>, Error> {
+    if !is_gzip(data) {
+        return Ok(Cow::Borrowed(data));
+    }
+    let mut out = Vec::new();
+    inflate_into(data, limit, &mut out)?;
+    Ok(Cow::Owned(out))
+}
+
+/// Inflates the gzip stream `data` into `out` (appending), at most `limit`
+/// bytes; see [`decode`].
+pub fn inflate_into(data: &[u8], limit: usize, out: &mut Vec<u8>) -> Result<(), Error> {
+    let start = out.len();
+    // ISIZE, the last four bytes: the last member's length modulo 2^32. A
+    // hint only (a hostile stream may lie), so it is capped by the limit.
+    if let Some(trailer) = data.len().checked_sub(4).and_then(|at| data.get(at..)) {
+        let hint = u32::from_le_bytes([trailer[0], trailer[1], trailer[2], trailer[3]]);
+        out.reserve((hint as usize).min(limit) + 1);
+    }
+    let decoder = flate2::read::MultiGzDecoder::new(data);
+    let mut bounded = decoder.take((limit as u64).saturating_add(1));
+    match bounded.read_to_end(out) {
+        Ok(_) if out.len() - start > limit => {
+            out.truncate(start);
+            Err(Error::TooLarge {
+                limit,
+                compressed: data.len(),
+            })
+        }
+        Ok(_) => Ok(()),
+        Err(error) => {
+            out.truncate(start);
+            Err(match error.kind() {
+                std::io::ErrorKind::UnexpectedEof => Error::TruncatedGzip {
+                    compressed: data.len(),
+                },
+                _ => Error::CorruptGzip(error.to_string()),
+            })
+        }
+    }
+}
+
+/// Compresses `data` as one gzip member (default level), as CloudWatch Logs
+/// does.
+pub fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut encoder = flate2::write::GzEncoder::new(
+        Vec::with_capacity(data.len() / 4 + 64),
+        flate2::Compression::default(),
+    );
+    // Writing to a Vec cannot fail.
+    let _ = encoder.write_all(data);
+    encoder.finish().unwrap_or_default()
+}
+
+/// `messageType`: log data, or the health check CloudWatch Logs sends when
+/// a subscription is created.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MessageType {
+    /// `DATA_MESSAGE`: log events.
+    Data,
+    /// `CONTROL_MESSAGE`: a reachability check, no log data.
+    Control,
+}
+
+impl MessageType {
+    /// The name on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MessageType::Data => "DATA_MESSAGE",
+            MessageType::Control => "CONTROL_MESSAGE",
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for MessageType {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = <Cow<'de, str>>::deserialize(deserializer)?;
+        match &*name {
+            "DATA_MESSAGE" => Ok(MessageType::Data),
+            "CONTROL_MESSAGE" => Ok(MessageType::Control),
+            other => Err(serde::de::Error::custom(format_args!(
+                "unknown messageType {other:?} (expected DATA_MESSAGE or CONTROL_MESSAGE)"
+            ))),
+        }
+    }
+}
+
+/// The envelope of one subscription record. Strings borrow from the bytes
+/// parsed unless they hold escapes. Fields CloudWatch Logs adds later
+/// (`policyLevel` for account-level subscriptions, say) are ignored.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Envelope<'a> {
+    /// Data or control.
+    pub message_type: MessageType,
+    /// The AWS account id of the log group (`CloudwatchLogs` in control
+    /// messages).
+    #[serde(borrow)]
+    pub owner: Cow<'a, str>,
+    /// The log group, as `/aws/lambda/checkout`.
+    #[serde(borrow)]
+    pub log_group: Cow<'a, str>,
+    /// The log stream.
+    #[serde(borrow)]
+    pub log_stream: Cow<'a, str>,
+    /// The subscription filters that matched.
+    #[serde(borrow, default)]
+    pub subscription_filters: Vec<Cow<'a, str>>,
+    /// The log events, in order.
+    #[serde(borrow)]
+    pub log_events: Vec<LogEvent<'a>>,
+}
+
+/// One log event.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct LogEvent<'a> {
+    /// The event's id: a 56-digit number as a string, unique in the log group.
+    #[serde(borrow)]
+    pub id: Cow<'a, str>,
+    /// When it happened, milliseconds since the Unix epoch.
+    pub timestamp: i64,
+    /// The log line as the application wrote it.
+    #[serde(borrow)]
+    pub message: Cow<'a, str>,
+}
+
+impl LogEvent<'_> {
+    /// The timestamp as RFC 3339 in UTC, milliseconds shown when not zero:
+    /// `2015-08-24T19:03:07.001Z`.
+    pub fn rfc3339(&self) -> String {
+        let mut text = String::with_capacity(24);
+        DateTime::from_unix_millis(self.timestamp).write_rfc3339(&mut text);
+        text
+    }
+
+    /// Writes the event's own members (`id`, `timestamp` as RFC 3339,
+    /// `message`) into an object.
+    pub fn write_members(&self, obj: &mut ObjectWriter<'_>, scratch: &mut String) {
+        scratch.clear();
+        DateTime::from_unix_millis(self.timestamp).write_rfc3339(scratch);
+        obj.str("id", &self.id);
+        obj.str("timestamp", scratch);
+        obj.str("message", &self.message);
+    }
+}
+
+impl<'a> Envelope<'a> {
+    /// Parses the envelope JSON.
+    ///
+    /// ```
+    /// use firehose_transform::formats::cloudwatch_logs::Envelope;
+    /// let error = Envelope::parse(br#"{"messageType":"DATA_MESSAGE","owner":"1"}"#).unwrap_err();
+    /// assert_eq!(error.to_string(), "not a CloudWatch Logs envelope: missing field `logGroup` at line 1 column 42");
+    /// ```
+    pub fn parse(bytes: &'a [u8]) -> Result<Envelope<'a>, Error> {
+        serde_json::from_slice(bytes).map_err(|e| Error::NotEnvelope(e.to_string()))
+    }
+
+    /// Writes the envelope's members shared by every event (`logGroup`,
+    /// `logStream`, `owner`) into an object.
+    pub fn write_members(&self, obj: &mut ObjectWriter<'_>) {
+        obj.str("logGroup", &self.log_group);
+        obj.str("logStream", &self.log_stream);
+        obj.str("owner", &self.owner);
+    }
+
+    /// The envelope as JSON, with only `events` (a subset of its own, or
+    /// any others) as its `logEvents`.
+    pub fn to_json_with(&self, events: &[LogEvent<'_>]) -> Vec<u8> {
+        let size: usize = events.iter().map(|e| e.message.len() + 100).sum();
+        let mut out = Vec::with_capacity(size + 256);
+        let mut obj = ObjectWriter::new(&mut out);
+        obj.str("messageType", self.message_type.as_str());
+        obj.str("owner", &self.owner);
+        obj.str("logGroup", &self.log_group);
+        obj.str("logStream", &self.log_stream);
+        let filters = obj.key("subscriptionFilters");
+        filters.push(b'[');
+        for (i, filter) in self.subscription_filters.iter().enumerate() {
+            if i > 0 {
+                filters.push(b',');
+            }
+            super::json::write_str(filters, filter);
+        }
+        filters.push(b']');
+        let list = obj.key("logEvents");
+        list.push(b'[');
+        for (i, event) in events.iter().enumerate() {
+            if i > 0 {
+                list.push(b',');
+            }
+            let mut item = ObjectWriter::new(list);
+            item.str("id", &event.id);
+            item.i64("timestamp", event.timestamp);
+            item.str("message", &event.message);
+            item.finish();
+        }
+        list.push(b']');
+        obj.finish();
+        out
+    }
+}
+
+/// A new subscription record holding `events` under `envelope`'s group,
+/// stream, owner and filters: gzip-compressed JSON, as CloudWatch Logs
+/// writes it. This is how a record whose output is too large for one
+/// response is split by its events and sent again.
+///
+/// ```
+/// use firehose_transform::formats::cloudwatch_logs::{decode, encode, Envelope};
+/// let json = br#"{"messageType":"DATA_MESSAGE","owner":"1","logGroup":"g","logStream":"s","subscriptionFilters":["f"],
+///   "logEvents":[{"id":"1","timestamp":1,"message":"a"},{"id":"2","timestamp":2,"message":"b\"c"}]}"#;
+/// let envelope = Envelope::parse(json).unwrap();
+/// let (first, second) = envelope.log_events.split_at(1);
+/// let record = encode(&envelope, second);
+/// let bytes = decode(&record, 1 << 20).unwrap();
+/// let half = Envelope::parse(&bytes).unwrap();
+/// assert_eq!((half.log_group.as_ref(), half.log_events.len()), ("g", 1));
+/// assert_eq!(half.log_events[0].message, "b\"c");
+/// assert_eq!(first[0].message, "a");
+/// ```
+pub fn encode(envelope: &Envelope<'_>, events: &[LogEvent<'_>]) -> Vec<u8> {
+    gzip(&envelope.to_json_with(events))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SAMPLE: &str = r#"{"messageType":"DATA_MESSAGE","owner":"123456789123","logGroup":"testLogGroup","logStream":"testLogStream","subscriptionFilters":["testFilter"],"logEvents":[{"id":"eventId1","timestamp":1440442987000,"message":"[ERROR] First test message"},{"id":"eventId2","timestamp":1440442987001,"message":"[ERROR] Second test message"}],"policyLevel":"ACCOUNT_LEVEL_POLICY"}"#;
+
+    #[test]
+    fn gzip_and_plain_envelopes_decode_alike_and_unknown_fields_are_ignored() {
+        let compressed = gzip(SAMPLE.as_bytes());
+        let inflated = decode(&compressed, 1 << 20).unwrap();
+        assert!(matches!(inflated, Cow::Owned(_)));
+        let plain = decode(SAMPLE.as_bytes(), 1 << 20).unwrap();
+        assert!(matches!(plain, Cow::Borrowed(_)));
+        assert_eq!(Envelope::parse(&inflated), Envelope::parse(&plain));
+        let envelope = Envelope::parse(&plain).unwrap();
+        assert_eq!(envelope.log_events.len(), 2);
+        assert_eq!(envelope.log_events[1].rfc3339(), "2015-08-24T19:03:07.001Z");
+        assert!(matches!(envelope.log_group, Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn concatenated_gzip_members_are_one_stream() {
+        let mut two = gzip(&SAMPLE.as_bytes()[..50]);
+        two.extend(gzip(&SAMPLE.as_bytes()[50..]));
+        assert_eq!(&*decode(&two, 1 << 20).unwrap(), SAMPLE.as_bytes());
+    }
+
+    #[test]
+    fn damaged_streams_say_how() {
+        let mut compressed = gzip(SAMPLE.as_bytes());
+        let crc_at = compressed.len() - 8;
+        compressed[crc_at] ^= 0xff;
+        let error = decode(&compressed, 1 << 20).unwrap_err();
+        assert!(matches!(error, Error::CorruptGzip(_)), "{error:?}");
+        let mut compressed = gzip(SAMPLE.as_bytes());
+        compressed[12] ^= 0x55;
+        let error = decode(&compressed, 1 << 20).unwrap_err();
+        assert!(
+            matches!(error, Error::CorruptGzip(_) | Error::TruncatedGzip { .. }),
+            "{error:?}"
+        );
+        let compressed = gzip(SAMPLE.as_bytes());
+        for cut in [3, 10, compressed.len() / 2, compressed.len() - 1] {
+            let error = decode(&compressed[..cut], 1 << 20).unwrap_err();
+            assert!(
+                matches!(error, Error::TruncatedGzip { .. } | Error::CorruptGzip(_)),
+                "cut {cut}: {error:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_limit_is_exact() {
+        let compressed = gzip(SAMPLE.as_bytes());
+        assert!(decode(&compressed, SAMPLE.len()).is_ok());
+        assert_eq!(
+            decode(&compressed, SAMPLE.len() - 1).unwrap_err(),
+            Error::TooLarge {
+                limit: SAMPLE.len() - 1,
+                compressed: compressed.len()
+            }
+        );
+    }
+
+    #[test]
+    fn envelopes_missing_fields_or_of_unknown_type_are_refused() {
+        let error = Envelope::parse(br#"{"messageType":"HEARTBEAT","owner":"1","logGroup":"g","logStream":"s","logEvents":[]}"#)
+            .unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("unknown messageType \"HEARTBEAT\""),
+            "{error}"
+        );
+        let error = Envelope::parse(br#"{"messageType":"DATA_MESSAGE","owner":"1","logGroup":"g","logStream":"s","logEvents":[{"id":"1","message":"x"}]}"#)
+            .unwrap_err();
+        assert!(
+            error.to_string().contains("missing field `timestamp`"),
+            "{error}"
+        );
+        assert!(Envelope::parse(b"[1,2]").is_err());
+    }
+
+    #[test]
+    fn encode_round_trips_escapes_and_filters() {
+        let envelope = Envelope::parse(SAMPLE.as_bytes()).unwrap();
+        let record = encode(&envelope, &envelope.log_events);
+        let bytes = decode(&record, 1 << 20).unwrap();
+        let again = Envelope::parse(&bytes).unwrap();
+        assert_eq!(again, envelope);
+    }
+}
