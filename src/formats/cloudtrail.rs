@@ -36,10 +36,11 @@
 //! | [`Event::event_category`] | `eventCategory` | string | `Management`, `Data`, `Insight` or `NetworkActivity` |
 //! | | `requestParameters`, `responseElements`, `additionalEventData`, `resources`, `tlsDetails`, `requestID`, `sharedEventID`, `vpcEndpointId`, `managementEvent`, `serviceEventDetails`, `addendum`, `sessionCredentialFromConsole`, `edgeDeviceDetails`, `insightDetails`, ... | as written | kept |
 //!
-//! An event must have `eventVersion`, `eventTime` and `eventID` (strings):
-//! every CloudTrail event does, management, data, network activity and
-//! Insights events alike (Insights events have no `eventName` at the top
-//! level). Anything else (a digest file, another service's JSON) is an error.
+//! An event must have `eventVersion` and `eventTime` (strings): every
+//! CloudTrail event does, management, data, network activity and Insights
+//! events alike (Insights events have no `eventName` at the top level, and
+//! the documentation's version 1.0 examples no `eventID`). Anything else (a
+//! digest file, another service's JSON) is an error.
 //!
 //! ```
 //! use firehose_transform::formats::cloudtrail;
@@ -52,8 +53,8 @@
 //! assert_eq!(event.user_identity().arn.as_deref(), Some("arn:aws:iam::123456789012:user/Alice"));
 //! assert!(event.text().starts_with(r#"{"eventVersion":"1.08""#)); // the event's own text
 //!
-//! let error = cloudtrail::parse(r#"{"Records":[{"eventVersion":"1.08","eventTime":"2014-03-06T21:22:54Z"}]}"#).unwrap_err();
-//! assert_eq!(error.to_string(), "Records[0]: no `eventID` member");
+//! let error = cloudtrail::parse(r#"{"Records":[{"eventVersion":"1.08","eventTime":"2014-03-06T21:22:54Z"},{"eventVersion":"1.08"}]}"#).unwrap_err();
+//! assert_eq!(error.to_string(), "Records[1]: no `eventTime` member");
 //! ```
 
 use std::borrow::Cow;
@@ -68,7 +69,6 @@ use crate::formats::json_event::{self, EventError, JsonType};
 pub const REQUIRED: &[(&str, JsonType)] = &[
     ("eventVersion", JsonType::String),
     ("eventTime", JsonType::String),
-    ("eventID", JsonType::String),
 ];
 
 /// Why a text is not CloudTrail events; for a log file, which event.
@@ -242,20 +242,25 @@ pub fn parse_event(text: &str) -> Result<Event<'_>, Error> {
 /// Parses one event or a log file's `{"Records":[...]}` (an object with a
 /// `Records` array and no `eventVersion`) into its events, in order.
 pub fn parse(text: &str) -> Result<Vec<Event<'_>>, Error> {
+    let doc = Value::parse_json(text).map_err(|e| Error {
+        error: EventError::Json(e),
+        index: None,
+    })?;
+    events_of(doc, text.trim())
+}
+
+/// [`parse`] for a document already parsed from `text`.
+pub fn events_of<'a>(doc: Value<'a>, text: &'a str) -> Result<Vec<Event<'a>>, Error> {
     let fail = |error| Error { error, index: None };
-    let doc = Value::parse_json(text).map_err(|e| fail(EventError::Json(e)))?;
     let records = match json_event::member(&doc, "Records") {
         Some(Value::Raw(Cow::Borrowed(records)))
             if json_event::member(&doc, "eventVersion").is_none() =>
         {
-            records
+            *records
         }
         _ => {
             json_event::check(&doc, REQUIRED).map_err(fail)?;
-            return Ok(vec![Event {
-                doc,
-                text: text.trim(),
-            }]);
+            return Ok(vec![Event { doc, text }]);
         }
     };
     let items: Vec<&RawValue> = serde_json::from_str(records).map_err(|_| {
