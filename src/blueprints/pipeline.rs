@@ -312,7 +312,7 @@ mod tests {
     fn bad_values_name_the_variable_and_the_problem() {
         assert_eq!(
             error(&[("INPUT_FORMAT", "xml")]),
-            "INPUT_FORMAT: \"xml\" is not a known format (known: json, apache, syslog)"
+            "INPUT_FORMAT: \"xml\" is not a known format (known: json, apache, syslog, alb, vpc-flow, cloudtrail, waf, cloudfront-realtime)"
         );
         assert_eq!(
             error(&[("PARTITION_KEYS", "{a: .b")]),

@@ -23,7 +23,7 @@ use std::fmt;
 use crate::config::{ConfigError, Settings};
 use crate::doc::Value;
 use crate::formats::json::ObjectWriter;
-use crate::formats::{apache, syslog};
+use crate::formats::{alb, apache, cloudfront, cloudtrail, syslog, vpc_flow, waf};
 use crate::transform::Failure;
 
 /// The reason of a JSON record that does not parse.
@@ -65,8 +65,23 @@ pub trait InputFormat: Send + Sync + fmt::Debug {
 
     /// Parses one payload (a line, for line formats; a message's lines for
     /// formats whose messages may span several). For [`Framing::Json`]
-    /// the pipeline parses the JSON itself and this is not called.
+    /// the pipeline parses the JSON itself and calls
+    /// [`json_documents`](InputFormat::json_documents) instead.
     fn parse<'a>(&self, payload: &'a str, cx: &ParseContext) -> Result<Value<'a>, Failure>;
+
+    /// For [`Framing::Json`]: the documents one JSON value of a record
+    /// gives, each with its own JSON text, passed to `emit`. By default the
+    /// value itself; a format may check it (a CloudTrail event must have
+    /// `eventTime`, ...) or split it (a CloudTrail log file's `Records`).
+    fn json_documents<'a>(
+        &self,
+        value: Value<'a>,
+        source: &'a str,
+        emit: &mut dyn FnMut(Value<'a>, &'a str),
+    ) -> Result<(), Failure> {
+        emit(value, source);
+        Ok(())
+    }
 }
 
 /// JSON records: objects (or any JSON values), several per record allowed.
@@ -144,21 +159,250 @@ impl InputFormat for Syslog {
     }
 }
 
+/// The reason of a line that is not an ALB access log entry.
+pub const NOT_ALB: &str = "not an ALB access log entry";
+/// The reason of a line that is not a VPC flow log record of the format.
+pub const NOT_VPC_FLOW: &str = "not a VPC flow log record";
+/// The reason of a line that is not a CloudFront real-time log record of the fields.
+pub const NOT_CLOUDFRONT: &str = "not a CloudFront real-time log record";
+/// The reason of a JSON value that is not a CloudTrail event.
+pub const NOT_CLOUDTRAIL: &str = "not a CloudTrail event";
+/// The reason of a JSON value that is not an AWS WAF log.
+pub const NOT_WAF: &str = "not an AWS WAF log";
+
+/// The variable holding a VPC flow log's format (`vpc-flow`).
+pub const VPC_FLOW_FIELDS: &str = "VPC_FLOW_FIELDS";
+/// The variable holding a CloudFront real-time log configuration's fields
+/// (`cloudfront-realtime`).
+pub const CLOUDFRONT_FIELDS: &str = "CLOUDFRONT_FIELDS";
+
+/// ALB access log entries, with the fields of [`alb::FIELDS`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Alb;
+
+impl InputFormat for Alb {
+    fn name(&self) -> &str {
+        "alb"
+    }
+
+    fn parse<'a>(&self, payload: &'a str, _cx: &ParseContext) -> Result<Value<'a>, Failure> {
+        let entry = alb::parse(payload).map_err(|e| Failure::new(NOT_ALB).with_detail(e))?;
+        Ok(written(|out| alb::write_json(&entry, out)))
+    }
+}
+
+/// VPC flow log records of one format (the default version 2 one unless
+/// [`VPC_FLOW_FIELDS`] gives the flow log's custom format).
+#[derive(Debug, Clone, Default)]
+pub struct VpcFlow {
+    format: vpc_flow::Format,
+}
+
+impl VpcFlow {
+    /// Records of `format`.
+    pub fn new(format: vpc_flow::Format) -> Self {
+        VpcFlow { format }
+    }
+}
+
+impl InputFormat for VpcFlow {
+    fn name(&self) -> &str {
+        "vpc-flow"
+    }
+
+    fn parse<'a>(&self, payload: &'a str, _cx: &ParseContext) -> Result<Value<'a>, Failure> {
+        let record = self
+            .format
+            .parse(payload)
+            .map_err(|e| Failure::new(NOT_VPC_FLOW).with_detail(e))?;
+        Ok(written(|out| self.format.write_json(&record, out)))
+    }
+}
+
+/// CloudFront real-time log records of the fields [`CLOUDFRONT_FIELDS`] lists.
+#[derive(Debug, Clone)]
+pub struct CloudFrontRealtime {
+    fields: cloudfront::Fields,
+}
+
+impl CloudFrontRealtime {
+    /// Records of `fields`.
+    pub fn new(fields: cloudfront::Fields) -> Self {
+        CloudFrontRealtime { fields }
+    }
+}
+
+impl InputFormat for CloudFrontRealtime {
+    fn name(&self) -> &str {
+        "cloudfront-realtime"
+    }
+
+    fn parse<'a>(&self, payload: &'a str, _cx: &ParseContext) -> Result<Value<'a>, Failure> {
+        let record = self
+            .fields
+            .parse(payload)
+            .map_err(|e| Failure::new(NOT_CLOUDFRONT).with_detail(e))?;
+        Ok(written(|out| self.fields.write_json(&record, out)))
+    }
+}
+
+/// CloudTrail events, kept as written: one per JSON value, or each event of
+/// a log file's `{"Records":[...]}`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CloudTrail;
+
+impl InputFormat for CloudTrail {
+    fn name(&self) -> &str {
+        "cloudtrail"
+    }
+
+    fn framing(&self) -> Framing {
+        Framing::Json
+    }
+
+    fn parse<'a>(&self, payload: &'a str, _cx: &ParseContext) -> Result<Value<'a>, Failure> {
+        cloudtrail::parse_event(payload)
+            .map(|event| event.into_parts().0)
+            .map_err(|e| Failure::new(NOT_CLOUDTRAIL).with_detail(e))
+    }
+
+    fn json_documents<'a>(
+        &self,
+        value: Value<'a>,
+        source: &'a str,
+        emit: &mut dyn FnMut(Value<'a>, &'a str),
+    ) -> Result<(), Failure> {
+        let events = cloudtrail::events_of(value, source)
+            .map_err(|e| Failure::new(NOT_CLOUDTRAIL).with_detail(e))?;
+        for event in events {
+            let (doc, text) = event.into_parts();
+            emit(doc, text);
+        }
+        Ok(())
+    }
+}
+
+/// AWS WAF logs, kept as written, one per JSON value.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Waf;
+
+impl InputFormat for Waf {
+    fn name(&self) -> &str {
+        "waf"
+    }
+
+    fn framing(&self) -> Framing {
+        Framing::Json
+    }
+
+    fn parse<'a>(&self, payload: &'a str, _cx: &ParseContext) -> Result<Value<'a>, Failure> {
+        waf::parse(payload)
+            .map(|log| log.into_parts().0)
+            .map_err(|e| Failure::new(NOT_WAF).with_detail(e))
+    }
+
+    fn json_documents<'a>(
+        &self,
+        value: Value<'a>,
+        source: &'a str,
+        emit: &mut dyn FnMut(Value<'a>, &'a str),
+    ) -> Result<(), Failure> {
+        crate::formats::json_event::check(&value, waf::REQUIRED)
+            .map_err(|e| Failure::new(NOT_WAF).with_detail(e))?;
+        emit(value, source);
+        Ok(())
+    }
+}
+
 /// The names [`by_name`] knows, for messages.
-pub const NAMES: &[&str] = &["json", "apache", "syslog"];
+pub const NAMES: &[&str] = &[
+    "json",
+    "apache",
+    "syslog",
+    "alb",
+    "vpc-flow",
+    "cloudtrail",
+    "waf",
+    "cloudfront-realtime",
+];
+
+/// Why [`by_name`] gave no format.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FormatError {
+    /// The name is not one of [`NAMES`] (the message says so).
+    Unknown(String),
+    /// The format's own setting is bad (`VPC_FLOW_FIELDS`, ...).
+    Setting(ConfigError),
+}
+
+impl FormatError {
+    /// As a configuration error: an unknown name is blamed on `variable`
+    /// (the one that named the format), a bad setting on its own variable.
+    pub fn for_variable(self, variable: &str) -> ConfigError {
+        match self {
+            FormatError::Unknown(problem) => ConfigError::new(variable, problem),
+            FormatError::Setting(error) => error,
+        }
+    }
+}
+
+impl fmt::Display for FormatError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FormatError::Unknown(problem) => f.write_str(problem),
+            FormatError::Setting(error) => error.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for FormatError {}
 
 /// The input format called `name` (`INPUT_FORMAT`), configured from
-/// `settings` where it needs to be.
-pub fn by_name(name: &str, settings: &Settings) -> Result<Box<dyn InputFormat>, String> {
-    let _ = settings;
+/// `settings` where it needs to be: `vpc-flow` reads [`VPC_FLOW_FIELDS`]
+/// (default: the version 2 format), `cloudfront-realtime` requires
+/// [`CLOUDFRONT_FIELDS`].
+///
+/// ```
+/// use firehose_transform::config::Settings;
+/// use firehose_transform::pipeline::input;
+///
+/// let settings = Settings::from_pairs([("VPC_FLOW_FIELDS", "${version} ${srcaddr")]);
+/// let error = input::by_name("vpc-flow", &settings).unwrap_err();
+/// assert_eq!(error.to_string(), "VPC_FLOW_FIELDS: at character 12: `${` without its closing `}`");
+/// let error = input::by_name("cloudfront-realtime", &Settings::from_pairs([("X", "y")])).unwrap_err();
+/// assert!(error.to_string().starts_with("CLOUDFRONT_FIELDS: is required"));
+/// ```
+pub fn by_name(name: &str, settings: &Settings) -> Result<Box<dyn InputFormat>, FormatError> {
     match name.trim().to_ascii_lowercase().as_str() {
         "json" => Ok(Box::new(Json)),
         "apache" => Ok(Box::new(Apache)),
         "syslog" => Ok(Box::new(Syslog)),
-        other => Err(format!(
+        "alb" => Ok(Box::new(Alb)),
+        "vpc-flow" => {
+            let format = match settings.get(VPC_FLOW_FIELDS) {
+                None => vpc_flow::Format::default(),
+                Some(fields) => vpc_flow::Format::new(&fields)
+                    .map_err(|e| FormatError::Setting(ConfigError::new(VPC_FLOW_FIELDS, e)))?,
+            };
+            Ok(Box::new(VpcFlow::new(format)))
+        }
+        "cloudfront-realtime" => {
+            let names = settings.get(CLOUDFRONT_FIELDS).ok_or_else(|| {
+                FormatError::Setting(ConfigError::new(
+                    CLOUDFRONT_FIELDS,
+                    "is required with cloudfront-realtime: the real-time log configuration's fields, in order, as in `timestamp c-ip sc-status cs-uri-stem`",
+                ))
+            })?;
+            let fields = cloudfront::Fields::new(&names)
+                .map_err(|e| FormatError::Setting(ConfigError::new(CLOUDFRONT_FIELDS, e)))?;
+            Ok(Box::new(CloudFrontRealtime::new(fields)))
+        }
+        "cloudtrail" => Ok(Box::new(CloudTrail)),
+        "waf" => Ok(Box::new(Waf)),
+        other => Err(FormatError::Unknown(format!(
             "{other:?} is not a known format (known: {})",
             NAMES.join(", ")
-        )),
+        ))),
     }
 }
 
@@ -171,5 +415,5 @@ pub fn from_setting(
     let name = settings
         .get(variable)
         .unwrap_or_else(|| default.to_string());
-    by_name(&name, settings).map_err(|problem| ConfigError::new(variable, problem))
+    by_name(&name, settings).map_err(|error| error.for_variable(variable))
 }

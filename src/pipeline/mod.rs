@@ -240,7 +240,18 @@ impl Pipeline {
             input::Framing::Json => {
                 for (n, doc) in Value::parse_json_stream(text).enumerate() {
                     match doc {
-                        Ok((doc, source)) => docs.push(doc, Some(source)),
+                        Ok((doc, source)) => {
+                            let mut emit = |doc, source| docs.push(doc, Some(source));
+                            if let Err(failure) = self.input.json_documents(doc, source, &mut emit)
+                            {
+                                if n == 0 {
+                                    return Err(failure);
+                                }
+                                let detail = failure.detail().unwrap_or_default().to_string();
+                                return Err(Failure::new(failure.reason().to_string())
+                                    .with_detail(format_args!("value {}: {detail}", n + 1)));
+                            }
+                        }
                         Err(error) => {
                             let failure = Failure::new(input::NOT_JSON);
                             return Err(if n == 0 {
