@@ -16,7 +16,9 @@
 //!   event always gives the same response.
 //! - **One bad record fails alone.** Data that is not base64, a [`Failure`]
 //!   from the transform, or a panic in it makes that record `ProcessingFailed`
-//!   with its reason; the batch succeeds.
+//!   with its reason; the batch succeeds. (A panic is caught only when the
+//!   binary unwinds, Cargo's default: with `panic = "abort"` in its profile a
+//!   panic ends the process, see [`ISOLATES_PANICS`].)
 //! - **No timeout.** When the time left before the invocation's deadline falls
 //!   under the margin (default 1 s), the records not yet processed become
 //!   `ProcessingFailed` ([`DEADLINE`]) and the response goes back in time.
@@ -67,6 +69,24 @@ pub const PANICKED: &str = "transform panicked";
 pub const OVER_BUDGET: &str = "response byte budget exceeded";
 /// Reason for a record not processed because the deadline was near.
 pub const DEADLINE: &str = "invocation deadline reached before processing";
+
+/// Whether a panic in a transform fails only its record: `true` when the
+/// binary is built with `panic = "unwind"` (Cargo's default), `false` with
+/// `panic = "abort"`, where a panic ends the process and Firehose retries the
+/// whole batch. Known at compile time; [`run`](crate::run) logs a warning at
+/// start-up when it is `false`, and under abort the panic's own message and
+/// the record's id are always printed before the process ends.
+///
+/// ```
+/// // The crate's tests build with the default unwinding profile.
+/// assert!(firehose_transform::engine::ISOLATES_PANICS);
+/// ```
+pub const ISOLATES_PANICS: bool = cfg!(panic = "unwind");
+
+/// What [`run`](crate::run) logs at start-up when [`ISOLATES_PANICS`] is `false`.
+pub const ABORT_WARNING: &str = "per-record panic isolation is off: this binary is built with \
+panic = \"abort\", so a panic in the transform ends the process and Firehose retries the whole \
+batch; build with panic = \"unwind\" (Cargo's default) to fail only the record";
 
 /// Lambda's synchronous response limit as the AWS blueprints budget it: 6 MiB.
 pub const DEFAULT_RESPONSE_BUDGET: usize = 6 * 1024 * 1024;
@@ -388,11 +408,19 @@ fn run_stages<T: Transform>(
         Ok(true)
     };
     IN_RECORD.with(|flag| flag.set(true));
+    // Under abort nothing is caught: the hook names the record before the end.
+    #[cfg(panic = "abort")]
+    ABORTING_RECORD.with(|id| {
+        let mut id = id.borrow_mut();
+        id.clear();
+        id.push_str(record.id);
+    });
     let result = panic::catch_unwind(AssertUnwindSafe(stages));
     IN_RECORD.with(|flag| flag.set(false));
     match result {
         Ok(Ok(true)) => Outcome::Kept,
         Ok(Ok(false)) => Outcome::Dropped,
+        Ok(Err(failure)) if failure.is_drop() => Outcome::Dropped,
         Ok(Err(failure)) => Outcome::Failed(failure),
         Err(payload) => {
             let message = payload
@@ -416,16 +444,34 @@ thread_local! {
     static IN_RECORD: Cell<bool> = const { Cell::new(false) };
     /// Where the last record panic happened, for its failure detail.
     static PANIC_LOCATION: RefCell<Option<String>> = const { RefCell::new(None) };
+    /// The id of the record whose stages run, for the last words under abort.
+    #[cfg(panic = "abort")]
+    static ABORTING_RECORD: RefCell<String> = const { RefCell::new(String::new()) };
 }
 
 /// Keeps panics inside a record quiet (the default hook would print a message,
 /// and with `RUST_BACKTRACE` a backtrace, for every bad record of a batch) and
 /// remembers their location; any other panic goes to the previous hook.
+///
+/// Built with `panic = "abort"`, a panic cannot be caught, so nothing is kept
+/// quiet: the previous hook prints the message and location, and a line
+/// names the record and says why the whole batch is lost.
 fn install_panic_hook() {
     static INSTALL: Once = Once::new();
     INSTALL.call_once(|| {
         let previous = panic::take_hook();
         panic::set_hook(Box::new(move |info| {
+            #[cfg(panic = "abort")]
+            {
+                previous(info);
+                if IN_RECORD.with(Cell::get) {
+                    let id = ABORTING_RECORD.with(|id| id.borrow().clone());
+                    eprintln!(
+                        "firehose-transform: the transform panicked on record {id:?}; {ABORT_WARNING}"
+                    );
+                }
+            }
+            #[cfg(not(panic = "abort"))]
             if IN_RECORD.with(Cell::get) {
                 let location = info
                     .location()

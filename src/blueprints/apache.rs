@@ -43,9 +43,11 @@
 //! assert_eq!(processed.text(0), "::1,-,-,10/Oct/2000:13:55:36 -0700,GET / HTTP/1.1,200,0,-,curl/8.5.0");
 //! ```
 
+#[cfg(feature = "geoip")]
 use crate::blueprints::geoip::{target_from_settings, ENRICHED};
 use crate::blueprints::APPEND_NEWLINE;
 use crate::config::{ConfigError, Settings};
+#[cfg(feature = "geoip")]
 use crate::enrich::geoip::GeoIp;
 use crate::formats::apache::{self, AccessLog};
 use crate::formats::json::ObjectWriter;
@@ -106,11 +108,13 @@ pub struct ApacheToJson {
     /// Its settings.
     pub options: ApacheOptions,
     /// GeoIP enrichment of `host`, when `GEOIP_DATABASE` is set.
+    #[cfg(feature = "geoip")]
     pub geoip: Option<HostGeoIp>,
 }
 
 /// GeoIP enrichment of the `host` field: the enricher, and the member its
 /// fields go under (`GEOIP_TARGET_FIELD`, default `geo`).
+#[cfg(feature = "geoip")]
 #[derive(Debug)]
 pub struct HostGeoIp {
     /// The enricher (`GEOIP_DATABASE`, `GEOIP_FIELDS`, `GEOIP_LANGUAGE`).
@@ -122,6 +126,7 @@ pub struct HostGeoIp {
 impl ApacheToJson {
     /// Reads the settings (see the [module documentation](self)).
     pub fn from_settings(settings: &Settings) -> Result<Self, ConfigError> {
+        #[cfg(feature = "geoip")]
         let geoip = match GeoIp::from_settings(settings)? {
             Some(geoip) => Some(HostGeoIp {
                 geoip,
@@ -129,8 +134,11 @@ impl ApacheToJson {
             }),
             None => None,
         };
+        #[cfg(not(feature = "geoip"))]
+        settings.refuse_without_feature(crate::blueprints::GEOIP_DATABASE, "geoip")?;
         Ok(ApacheToJson {
             options: ApacheOptions::from_settings(settings)?,
+            #[cfg(feature = "geoip")]
             geoip,
         })
     }
@@ -197,6 +205,7 @@ impl Transform for ApacheToJson {
     /// GeoIP of `host`, when configured. An address the database does not
     /// know, a private one or a hostname leaves the line unenriched (not a
     /// failure) and is counted by kind (`geoip.not_found`, ...).
+    #[cfg(feature = "geoip")]
     fn enrich(&self, item: &mut JsonItem<'_>, cx: &mut Context) -> Result<(), Failure> {
         if let Some(HostGeoIp { geoip, target }) = &self.geoip {
             let host = item.log.host;

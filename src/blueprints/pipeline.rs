@@ -44,11 +44,15 @@
 
 use crate::config::{ConfigError, Settings};
 use crate::doc::Path;
+#[cfg(feature = "geoip")]
 use crate::enrich::geoip::GeoIp;
-use crate::pipeline::redact::{Action, Hasher, Pattern, Redact, Redactor};
+#[cfg(feature = "geoip")]
+use crate::pipeline::GeoIpField;
+use crate::pipeline::redact::{Action, Hasher, Redact};
+#[cfg(feature = "regex")]
+use crate::pipeline::redact::{Pattern, Redactor};
 use crate::pipeline::{
-    input, BadLine, Csv, GeoIpField, IcebergRouting, JqFilter, JsonLines, NameSource,
-    PartitionKeys, Pipeline,
+    input, BadLine, Csv, IcebergRouting, JqFilter, JsonLines, NameSource, PartitionKeys, Pipeline,
 };
 
 /// The variables, by name.
@@ -93,6 +97,9 @@ pub fn from_settings(settings: &Settings) -> Result<Pipeline, ConfigError> {
         pipeline = pipeline.stage(filter);
     }
 
+    #[cfg(not(feature = "geoip"))]
+    settings.refuse_without_feature(crate::blueprints::GEOIP_DATABASE, "geoip")?;
+    #[cfg(feature = "geoip")]
     if let Some(geoip) = GeoIp::from_settings(settings)? {
         let field = settings
             .get(vars::GEOIP_FIELD)
@@ -248,6 +255,11 @@ fn redact_from_settings(settings: &Settings) -> Result<Option<Redact>, ConfigErr
             "is required: REDACT_FIELDS hashes a field",
         ));
     }
+    #[cfg(not(feature = "regex"))]
+    if patterns.is_some() {
+        settings.refuse_without_feature(vars::REDACT_PATTERNS, "regex")?;
+    }
+    #[cfg(feature = "regex")]
     if let Some(patterns) = patterns {
         let mut list = Vec::new();
         for entry in split_list(&patterns) {
