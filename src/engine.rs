@@ -119,7 +119,14 @@ impl EngineConfig {
     /// let settings = Settings::from_pairs([("FIREHOSE_RESPONSE_BUDGET_BYTES", "9000000")]);
     /// let error = EngineConfig::from_settings(&settings).unwrap_err();
     /// assert_eq!(error.to_string(), "FIREHOSE_RESPONSE_BUDGET_BYTES: 9000000 is over Lambda's 6291556-byte response limit");
+    /// let settings = Settings::from_pairs([("FIREHOSE_DEADLINE_MARGIN_MS", "999999999")]);
+    /// let error = EngineConfig::from_settings(&settings).unwrap_err();
+    /// assert!(error.to_string().starts_with("FIREHOSE_DEADLINE_MARGIN_MS: 999999999 ms is not shorter than Lambda's longest timeout"));
     /// ```
+    ///
+    /// A margin over 5 minutes (the longest Firehose waits for a
+    /// transformation) is accepted, and [`run`](crate::run) warns about it at
+    /// start-up ([`EngineConfig::warnings`]).
     pub fn from_settings(settings: &Settings) -> Result<Self, ConfigError> {
         const LAMBDA_LIMIT: usize = 6_291_556;
         let name = "FIREHOSE_RESPONSE_BUDGET_BYTES";
@@ -130,14 +137,48 @@ impl EngineConfig {
                 format!("{response_budget} is over Lambda's {LAMBDA_LIMIT}-byte response limit"),
             ));
         }
-        let margin_ms = settings.parse(
-            "FIREHOSE_DEADLINE_MARGIN_MS",
-            DEFAULT_DEADLINE_MARGIN.as_millis() as u64,
-        )?;
+        // A margin as long as the function's whole run would fail every
+        // record; one past Lambda's longest timeout is surely a typo.
+        const LAMBDA_MAX_TIMEOUT_MS: u64 = 15 * 60 * 1000;
+        let name = "FIREHOSE_DEADLINE_MARGIN_MS";
+        let margin_ms = settings.parse(name, DEFAULT_DEADLINE_MARGIN.as_millis() as u64)?;
+        if margin_ms >= LAMBDA_MAX_TIMEOUT_MS {
+            return Err(ConfigError::new(
+                name,
+                format!(
+                    "{margin_ms} ms is not shorter than Lambda's longest timeout (15 minutes, \
+                     {LAMBDA_MAX_TIMEOUT_MS} ms): every record would fail before it is processed"
+                ),
+            ));
+        }
         Ok(EngineConfig {
             response_budget,
             deadline_margin: Duration::from_millis(margin_ms),
         })
+    }
+}
+
+impl EngineConfig {
+    /// What is accepted but probably wrong, one line each (logged at start-up).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use firehose_transform::EngineConfig;
+    /// let config = EngineConfig { deadline_margin: Duration::from_secs(400), ..EngineConfig::default() };
+    /// assert_eq!(config.warnings().len(), 1);
+    /// assert!(EngineConfig::default().warnings().is_empty());
+    /// ```
+    pub fn warnings(&self) -> Vec<String> {
+        const FIREHOSE_MAX_WAIT: Duration = Duration::from_secs(5 * 60);
+        let mut warnings = Vec::new();
+        if self.deadline_margin >= FIREHOSE_MAX_WAIT {
+            warnings.push(format!(
+                "FIREHOSE_DEADLINE_MARGIN_MS: {} ms is at least the 5 minutes Firehose waits for a \
+                 transformation: the margin is meant to be a small part of the function's timeout",
+                self.deadline_margin.as_millis()
+            ));
+        }
+        warnings
     }
 }
 
