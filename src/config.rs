@@ -198,7 +198,9 @@ mod tests {
             "GEOIP_DATABASE: is set, but this build of firehose-transform leaves out its `geoip` \
              cargo feature (enable it: features = [\"geoip\"])"
         );
-        assert!(settings.refuse_without_feature("KEEP_REGEX", "regex").is_ok());
+        assert!(settings
+            .refuse_without_feature("KEEP_REGEX", "regex")
+            .is_ok());
     }
 
     #[test]

@@ -130,11 +130,11 @@ pub use event::{
 };
 #[doc(no_inline)]
 pub use lambda_runtime::{self, tracing};
+pub use runtime::{run, run_with};
 #[doc(no_inline)]
 pub use serde;
 #[doc(no_inline)]
 pub use serde_json;
-pub use runtime::{run, run_with};
 pub use transform::{Context, Failure, Output, Record, Transform};
 
 /// The README's Rust examples, compiled and run as doctests so they cannot rot.

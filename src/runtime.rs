@@ -331,7 +331,9 @@ impl LocalArgs {
                 .to_str()
                 .and_then(|v| v.parse().ok())
                 .filter(|n| *n > 0)
-                .ok_or_else(|| format!("{flag}: {value:?} is not a positive number of bytes").into())
+                .ok_or_else(|| {
+                    format!("{flag}: {value:?} is not a positive number of bytes").into()
+                })
         };
         while let Some(arg) = args.next() {
             match arg.to_str() {
@@ -367,7 +369,10 @@ impl LocalArgs {
         }
         let (input, path) = input.ok_or("give --event FILE, --lines FILE or --json FILE (this is local mode: AWS_LAMBDA_RUNTIME_API is not set)")?;
         if make_event && (input == Input::Event || decode) {
-            return Err("--make-event takes --lines FILE or --json FILE, and prints an event (no --decode)".into());
+            return Err(
+                "--make-event takes --lines FILE or --json FILE, and prints an event (no --decode)"
+                    .into(),
+            );
         }
         if !make_event && (fill_bytes.is_some() || source != SourceKind::DirectPut) {
             return Err("--fill-bytes and --source go with --make-event".into());
@@ -537,7 +542,10 @@ fn make_event(args: &LocalArgs, program: &str) -> ExitCode {
             return ExitCode::FAILURE;
         }
     }
-    eprintln!("{program}: an event of {count} records, {} bytes", json.len() - 1);
+    eprintln!(
+        "{program}: an event of {count} records, {} bytes",
+        json.len() - 1
+    );
     // Lambda refuses a synchronous request over 6 MB.
     const REQUEST_LIMIT: usize = 6 * 1024 * 1024;
     if json.len() - 1 > REQUEST_LIMIT {
@@ -695,7 +703,7 @@ mod tests {
     fn local_arguments_need_exactly_one_input() {
         assert!(parse(&[])
             .unwrap_err()
-            .contains("give --event FILE or --lines FILE"));
+            .contains("give --event FILE, --lines FILE or --json FILE"));
         assert!(parse(&["--event", "a", "--lines", "b"])
             .unwrap_err()
             .contains("once"));

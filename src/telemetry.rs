@@ -224,18 +224,19 @@ impl LogConfig {
                 "WARN" => "warn",
                 // Lambda's FATAL: tracing's most severe level is ERROR.
                 "ERROR" | "FATAL" => "error",
-                _ => {
-                    return Err(ConfigError::new(
-                        LEVEL,
-                        format!("{level:?} is not a log level (TRACE, DEBUG, INFO, WARN, ERROR or FATAL)"),
-                    ))
-                }
+                _ => return Err(ConfigError::new(
+                    LEVEL,
+                    format!(
+                        "{level:?} is not a log level (TRACE, DEBUG, INFO, WARN, ERROR or FATAL)"
+                    ),
+                )),
             }
             .to_string(),
             None => match settings.get("RUST_LOG") {
                 Some(directives) => {
-                    env_filter(&directives)
-                        .map_err(|error| ConfigError::new("RUST_LOG", format!("{directives:?}: {error}")))?;
+                    env_filter(&directives).map_err(|error| {
+                        ConfigError::new("RUST_LOG", format!("{directives:?}: {error}"))
+                    })?;
                     directives
                 }
                 None => "info".to_string(),

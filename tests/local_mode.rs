@@ -264,8 +264,12 @@ fn metrics_can_be_turned_on_locally() {
     assert!(output.status.success());
     // Standard output is the response alone, valid JSON; the EMF line is on
     // standard error with the logs.
-    let response: WireResponse = serde_json::from_str(stdout(&output))
-        .unwrap_or_else(|e| panic!("stdout is not the response alone ({e}): {}", stdout(&output)));
+    let response: WireResponse = serde_json::from_str(stdout(&output)).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not the response alone ({e}): {}",
+            stdout(&output)
+        )
+    });
     assert_eq!(response.records.len(), 4);
     let emf = stderr(&output)
         .lines()
@@ -281,14 +285,22 @@ fn metrics_can_be_turned_on_locally() {
 fn lambda_log_levels_and_formats_are_honoured_in_any_case() {
     let path = fixture("events/direct-put.json");
     // FATAL (Lambda's highest level) keeps the summary, an INFO line, quiet.
-    let output = run(&["--event", &path], &[("AWS_LAMBDA_LOG_LEVEL", "fatal")], None);
+    let output = run(
+        &["--event", &path],
+        &[("AWS_LAMBDA_LOG_LEVEL", "fatal")],
+        None,
+    );
     assert!(output.status.success(), "{}", stderr(&output));
     assert!(
         !stderr(&output).contains("invocation summary"),
         "{}",
         stderr(&output)
     );
-    let output = run(&["--event", &path], &[("AWS_LAMBDA_LOG_FORMAT", "Json")], None);
+    let output = run(
+        &["--event", &path],
+        &[("AWS_LAMBDA_LOG_FORMAT", "Json")],
+        None,
+    );
     assert!(output.status.success(), "{}", stderr(&output));
     let summary = stderr(&output)
         .lines()
@@ -313,7 +325,8 @@ fn a_long_deadline_margin_is_accepted_with_a_warning() {
     );
     assert!(output.status.success(), "{}", stderr(&output));
     assert!(
-        stderr(&output).contains("FIREHOSE_DEADLINE_MARGIN_MS: 400000 ms is at least the 5 minutes"),
+        stderr(&output)
+            .contains("FIREHOSE_DEADLINE_MARGIN_MS: 400000 ms is at least the 5 minutes"),
         "{}",
         stderr(&output)
     );
@@ -356,7 +369,13 @@ fn make_event_turns_lines_into_an_event_that_local_mode_and_the_kit_read() {
     let lines = dir.join("a.log");
     std::fs::write(&lines, "first\r\nsecond\n\nfourth").unwrap();
     let output = run(
-        &["--make-event", "--lines", lines.to_str().unwrap(), "--source", "kinesis"],
+        &[
+            "--make-event",
+            "--lines",
+            lines.to_str().unwrap(),
+            "--source",
+            "kinesis",
+        ],
         &[],
         None,
     );
@@ -370,8 +389,15 @@ fn make_event_turns_lines_into_an_event_that_local_mode_and_the_kit_read() {
     std::fs::write(&event_path, &output.stdout).unwrap();
     let event = fixture_event(&event_path);
     assert_eq!(event.records.len(), 4);
-    assert!(event.records.iter().all(|r| r.kinesis_record_metadata.is_some()));
-    let output = run(&["--event", event_path.to_str().unwrap(), "--decode"], &[], None);
+    assert!(event
+        .records
+        .iter()
+        .all(|r| r.kinesis_record_metadata.is_some()));
+    let output = run(
+        &["--event", event_path.to_str().unwrap(), "--decode"],
+        &[],
+        None,
+    );
     assert!(output.status.success(), "{}", stderr(&output));
     let texts: Vec<&str> = stdout(&output)
         .lines()

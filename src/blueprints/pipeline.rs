@@ -46,11 +46,11 @@ use crate::config::{ConfigError, Settings};
 use crate::doc::Path;
 #[cfg(feature = "geoip")]
 use crate::enrich::geoip::GeoIp;
-#[cfg(feature = "geoip")]
-use crate::pipeline::GeoIpField;
 use crate::pipeline::redact::{Action, Hasher, Redact};
 #[cfg(feature = "regex")]
 use crate::pipeline::redact::{Pattern, Redactor};
+#[cfg(feature = "geoip")]
+use crate::pipeline::GeoIpField;
 use crate::pipeline::{
     input, BadLine, Csv, IcebergRouting, JqFilter, JsonLines, NameSource, PartitionKeys, Pipeline,
 };
@@ -320,6 +320,7 @@ mod tests {
             error(&[("REDACT_FIELDS", ".email")]),
             "REDACT_FIELDS: \".email\": expected PATH:ACTION, as in .user.email:hash"
         );
+        #[cfg(feature = "regex")]
         assert_eq!(
             error(&[("REDACT_PATTERNS", "ssn")]),
             "REDACT_PATTERNS: \"ssn\" is not a pattern (known: email, ipv4, ipv6, credit_card, aws_access_key)"

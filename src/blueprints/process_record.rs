@@ -162,8 +162,8 @@ mod tests {
     #[cfg(not(feature = "regex"))]
     #[test]
     fn a_regex_setting_is_refused_in_a_build_without_the_regex_feature() {
-        let error = ProcessRecord::from_settings(&Settings::from_pairs([("DROP_REGEX", "x")]))
-            .unwrap_err();
+        let error =
+            ProcessRecord::from_settings(&Settings::from_pairs([("DROP_REGEX", "x")])).unwrap_err();
         assert_eq!(error.variable(), "DROP_REGEX");
         assert!(error.problem().contains("`regex` cargo feature"), "{error}");
     }

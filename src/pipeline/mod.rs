@@ -57,9 +57,9 @@ pub use geoip::{GeoIpField, GEOIP_MISSING_FIELD};
 pub use input::{InputFormat, Json, ParseContext};
 pub use keys::{IcebergRouting, NameSource, PartitionKeys};
 pub use output::{Csv, JsonLines};
+pub use redact::Redact;
 #[cfg(feature = "regex")]
 pub use redact::Redactor;
-pub use redact::Redact;
 
 /// A step that runs on each document: reads it, changes it, or drops it.
 ///
