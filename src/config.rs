@@ -126,6 +126,26 @@ impl Settings {
         }
     }
 
+    /// Refuses `name` when it is set but this build leaves out the cargo
+    /// `feature` it needs, so that a setting never does nothing silently.
+    #[cfg_attr(all(feature = "geoip", feature = "regex"), allow(dead_code))]
+    pub(crate) fn refuse_without_feature(
+        &self,
+        name: &str,
+        feature: &str,
+    ) -> Result<(), ConfigError> {
+        match self.get(name) {
+            None => Ok(()),
+            Some(_) => Err(ConfigError::new(
+                name,
+                format!(
+                    "is set, but this build of firehose-transform leaves out its `{feature}` cargo \
+                     feature (enable it: features = [\"{feature}\"])"
+                ),
+            )),
+        }
+    }
+
     /// A comma-separated list (items trimmed, empty items skipped); empty when unset.
     pub fn list(&self, name: &str) -> Vec<String> {
         self.get(name)
@@ -165,6 +185,22 @@ mod tests {
         assert!(Settings::from_pairs([("F", "ON")])
             .flag("F", false)
             .unwrap());
+    }
+
+    #[test]
+    fn a_setting_whose_feature_is_left_out_is_refused_by_name() {
+        let settings = Settings::from_pairs([("GEOIP_DATABASE", "city.mmdb")]);
+        assert_eq!(
+            settings
+                .refuse_without_feature("GEOIP_DATABASE", "geoip")
+                .unwrap_err()
+                .to_string(),
+            "GEOIP_DATABASE: is set, but this build of firehose-transform leaves out its `geoip` \
+             cargo feature (enable it: features = [\"geoip\"])"
+        );
+        assert!(settings
+            .refuse_without_feature("KEEP_REGEX", "regex")
+            .is_ok());
     }
 
     #[test]

@@ -16,7 +16,9 @@
 //!   event always gives the same response.
 //! - **One bad record fails alone.** Data that is not base64, a [`Failure`]
 //!   from the transform, or a panic in it makes that record `ProcessingFailed`
-//!   with its reason; the batch succeeds.
+//!   with its reason; the batch succeeds. (A panic is caught only when the
+//!   binary unwinds, Cargo's default: with `panic = "abort"` in its profile a
+//!   panic ends the process, see [`ISOLATES_PANICS`].)
 //! - **No timeout.** When the time left before the invocation's deadline falls
 //!   under the margin (default 1 s), the records not yet processed become
 //!   `ProcessingFailed` ([`DEADLINE`]) and the response goes back in time.
@@ -68,6 +70,24 @@ pub const OVER_BUDGET: &str = "response byte budget exceeded";
 /// Reason for a record not processed because the deadline was near.
 pub const DEADLINE: &str = "invocation deadline reached before processing";
 
+/// Whether a panic in a transform fails only its record: `true` when the
+/// binary is built with `panic = "unwind"` (Cargo's default), `false` with
+/// `panic = "abort"`, where a panic ends the process and Firehose retries the
+/// whole batch. Known at compile time; [`run`](crate::run) logs a warning at
+/// start-up when it is `false`, and under abort the panic's own message and
+/// the record's id are always printed before the process ends.
+///
+/// ```
+/// // The crate's tests build with the default unwinding profile.
+/// assert!(firehose_transform::engine::ISOLATES_PANICS);
+/// ```
+pub const ISOLATES_PANICS: bool = cfg!(panic = "unwind");
+
+/// What [`run`](crate::run) logs at start-up when [`ISOLATES_PANICS`] is `false`.
+pub const ABORT_WARNING: &str = "per-record panic isolation is off: this binary is built with \
+panic = \"abort\", so a panic in the transform ends the process and Firehose retries the whole \
+batch; build with panic = \"unwind\" (Cargo's default) to fail only the record";
+
 /// Lambda's synchronous response limit as the AWS blueprints budget it: 6 MiB.
 pub const DEFAULT_RESPONSE_BUDGET: usize = 6 * 1024 * 1024;
 /// Time kept back from the deadline to send the response.
@@ -99,7 +119,14 @@ impl EngineConfig {
     /// let settings = Settings::from_pairs([("FIREHOSE_RESPONSE_BUDGET_BYTES", "9000000")]);
     /// let error = EngineConfig::from_settings(&settings).unwrap_err();
     /// assert_eq!(error.to_string(), "FIREHOSE_RESPONSE_BUDGET_BYTES: 9000000 is over Lambda's 6291556-byte response limit");
+    /// let settings = Settings::from_pairs([("FIREHOSE_DEADLINE_MARGIN_MS", "999999999")]);
+    /// let error = EngineConfig::from_settings(&settings).unwrap_err();
+    /// assert!(error.to_string().starts_with("FIREHOSE_DEADLINE_MARGIN_MS: 999999999 ms is not shorter than Lambda's longest timeout"));
     /// ```
+    ///
+    /// A margin over 5 minutes (the longest Firehose waits for a
+    /// transformation) is accepted, and [`run`](crate::run) warns about it at
+    /// start-up ([`EngineConfig::warnings`]).
     pub fn from_settings(settings: &Settings) -> Result<Self, ConfigError> {
         const LAMBDA_LIMIT: usize = 6_291_556;
         let name = "FIREHOSE_RESPONSE_BUDGET_BYTES";
@@ -110,14 +137,48 @@ impl EngineConfig {
                 format!("{response_budget} is over Lambda's {LAMBDA_LIMIT}-byte response limit"),
             ));
         }
-        let margin_ms = settings.parse(
-            "FIREHOSE_DEADLINE_MARGIN_MS",
-            DEFAULT_DEADLINE_MARGIN.as_millis() as u64,
-        )?;
+        // A margin as long as the function's whole run would fail every
+        // record; one past Lambda's longest timeout is surely a typo.
+        const LAMBDA_MAX_TIMEOUT_MS: u64 = 15 * 60 * 1000;
+        let name = "FIREHOSE_DEADLINE_MARGIN_MS";
+        let margin_ms = settings.parse(name, DEFAULT_DEADLINE_MARGIN.as_millis() as u64)?;
+        if margin_ms >= LAMBDA_MAX_TIMEOUT_MS {
+            return Err(ConfigError::new(
+                name,
+                format!(
+                    "{margin_ms} ms is not shorter than Lambda's longest timeout (15 minutes, \
+                     {LAMBDA_MAX_TIMEOUT_MS} ms): every record would fail before it is processed"
+                ),
+            ));
+        }
         Ok(EngineConfig {
             response_budget,
             deadline_margin: Duration::from_millis(margin_ms),
         })
+    }
+}
+
+impl EngineConfig {
+    /// What is accepted but probably wrong, one line each (logged at start-up).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use firehose_transform::EngineConfig;
+    /// let config = EngineConfig { deadline_margin: Duration::from_secs(400), ..EngineConfig::default() };
+    /// assert_eq!(config.warnings().len(), 1);
+    /// assert!(EngineConfig::default().warnings().is_empty());
+    /// ```
+    pub fn warnings(&self) -> Vec<String> {
+        const FIREHOSE_MAX_WAIT: Duration = Duration::from_secs(5 * 60);
+        let mut warnings = Vec::new();
+        if self.deadline_margin >= FIREHOSE_MAX_WAIT {
+            warnings.push(format!(
+                "FIREHOSE_DEADLINE_MARGIN_MS: {} ms is at least the 5 minutes Firehose waits for a \
+                 transformation: the margin is meant to be a small part of the function's timeout",
+                self.deadline_margin.as_millis()
+            ));
+        }
+        warnings
     }
 }
 
@@ -388,11 +449,19 @@ fn run_stages<T: Transform>(
         Ok(true)
     };
     IN_RECORD.with(|flag| flag.set(true));
+    // Under abort nothing is caught: the hook names the record before the end.
+    #[cfg(panic = "abort")]
+    ABORTING_RECORD.with(|id| {
+        let mut id = id.borrow_mut();
+        id.clear();
+        id.push_str(record.id);
+    });
     let result = panic::catch_unwind(AssertUnwindSafe(stages));
     IN_RECORD.with(|flag| flag.set(false));
     match result {
         Ok(Ok(true)) => Outcome::Kept,
         Ok(Ok(false)) => Outcome::Dropped,
+        Ok(Err(failure)) if failure.is_drop() => Outcome::Dropped,
         Ok(Err(failure)) => Outcome::Failed(failure),
         Err(payload) => {
             let message = payload
@@ -416,16 +485,34 @@ thread_local! {
     static IN_RECORD: Cell<bool> = const { Cell::new(false) };
     /// Where the last record panic happened, for its failure detail.
     static PANIC_LOCATION: RefCell<Option<String>> = const { RefCell::new(None) };
+    /// The id of the record whose stages run, for the last words under abort.
+    #[cfg(panic = "abort")]
+    static ABORTING_RECORD: RefCell<String> = const { RefCell::new(String::new()) };
 }
 
 /// Keeps panics inside a record quiet (the default hook would print a message,
 /// and with `RUST_BACKTRACE` a backtrace, for every bad record of a batch) and
 /// remembers their location; any other panic goes to the previous hook.
+///
+/// Built with `panic = "abort"`, a panic cannot be caught, so nothing is kept
+/// quiet: the previous hook prints the message and location, and a line
+/// names the record and says why the whole batch is lost.
 fn install_panic_hook() {
     static INSTALL: Once = Once::new();
     INSTALL.call_once(|| {
         let previous = panic::take_hook();
         panic::set_hook(Box::new(move |info| {
+            #[cfg(panic = "abort")]
+            {
+                previous(info);
+                if IN_RECORD.with(Cell::get) {
+                    let id = ABORTING_RECORD.with(|id| id.borrow().clone());
+                    eprintln!(
+                        "firehose-transform: the transform panicked on record {id:?}; {ABORT_WARNING}"
+                    );
+                }
+            }
+            #[cfg(not(panic = "abort"))]
             if IN_RECORD.with(Cell::get) {
                 let location = info
                     .location()

@@ -72,12 +72,41 @@
 //!   [`event`] and [`response`]: the wire formats; [`runtime`]: `run`;
 //!   [`telemetry`]: summary and metrics; [`testing`]: the test kit;
 //!   [`config`]: settings from environment variables.
-//! - [`formats`]: log parsers and JSON/CSV writers; [`enrich`]: GeoIP. Neither
-//!   knows about Firehose: use them anywhere.
+//! - [`formats`]: log parsers and JSON/CSV writers; [`enrich`]: GeoIP (the
+//!   `geoip` feature). Neither knows about Firehose: use them anywhere.
+//! - [`doc`]: a JSON document read in place; [`pipeline`]: a transform
+//!   composed of stages over such documents.
 //! - [`blueprints`]: the transforms behind the ready-made binaries.
 //!
-//! The crate re-exports [`lambda_runtime`] (and through it `tracing`) so a
-//! function needs no other dependency.
+//! ## One dependency
+//!
+//! The crate re-exports what a function needs, so it needs no other
+//! dependency: [`lambda_runtime`](https://docs.rs/lambda_runtime/1) (and
+//! through it [`tracing`](https://docs.rs/tracing/0.1)), and for JSON records
+//! [`serde_json`](https://docs.rs/serde_json/1) and
+//! [`serde`](https://docs.rs/serde/1) with its derive macros (write
+//! `#[serde(crate = "firehose_transform::serde")]` beside a
+//! `#[derive(firehose_transform::serde::Deserialize)]`). For JSON without
+//! deserializing into structs, [`doc::Value`] reads a record in place and the
+//! [`pipeline`] composes filters, redaction and keys over it.
+//!
+//! ## Cargo features
+//!
+//! Both are on by default, so that the blueprints build as documented:
+//!
+//! - `geoip`: [`enrich::geoip`] and every `GEOIP_*` setting (maxminddb);
+//! - `regex`: `process-record`'s `KEEP_REGEX`/`DROP_REGEX` and the
+//!   pipeline's `REDACT_PATTERNS` (the `regex` crate).
+//!
+//! A transform of your own that needs neither depends with
+//! `default-features = false`; a setting that needs a feature left out then
+//! stops the function at start-up with one line saying which feature.
+//!
+//! ## Panics
+//!
+//! A panicking record fails alone only in a binary built with
+//! `panic = "unwind"`, Cargo's default; keep it in `[profile.release]` (see
+//! [`engine::ISOLATES_PANICS`]).
 
 pub mod blueprints;
 mod codec;
@@ -99,8 +128,13 @@ pub use event::{
     Event, EventError, EventRecord, KinesisRecordMetadata, MskRecordMetadata, SourceKind,
     SourceMetadata,
 };
+#[doc(no_inline)]
 pub use lambda_runtime::{self, tracing};
 pub use runtime::{run, run_with};
+#[doc(no_inline)]
+pub use serde;
+#[doc(no_inline)]
+pub use serde_json;
 pub use transform::{Context, Failure, Output, Record, Transform};
 
 /// The README's Rust examples, compiled and run as doctests so they cannot rot.

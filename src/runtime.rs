@@ -12,13 +12,21 @@
 //! BIN --lines FILE [--decode] [--batch-bytes N]
 //!                                   one record per line (LF or CRLF), in Firehose-sized
 //!                                   batches (default 1 MiB of records), one response a line
+//! BIN --json FILE [--decode] [--batch-bytes N]
+//!                                   the same with one record per JSON value
+//! BIN --make-event (--lines FILE | --json FILE) [--source S] [--fill-bytes N]
+//!                                   no processing: the event those records make, for
+//!                                   fixtures and `cargo lambda invoke --data-file`
 //! ```
 //!
 //! `FILE` may be `-` for standard input. `--decode` prints each output record
-//! decoded, one per line with its result, instead of response JSON. The summary
-//! goes to standard error. The exit status is 0 whenever a response was
-//! produced (failed records included), 1 with one line on standard error when
-//! the input cannot be read or is not an event, 2 for bad arguments or settings.
+//! decoded, one per line with its result, instead of response JSON. Standard
+//! output carries the responses alone; the summary, the logs and (with
+//! `FIREHOSE_METRICS=true`) the EMF metrics line go to standard error. The
+//! exit status is 0 whenever a response was produced (failed records
+//! included), and for input with no records at all (said on standard error);
+//! 1 with one line on standard error when the input cannot be read or is not
+//! an event; 2 for bad arguments or settings.
 
 use std::ffi::OsString;
 use std::fs::File;
@@ -31,10 +39,11 @@ use serde_json::value::RawValue;
 
 use crate::codec;
 use crate::config::{ConfigError, Settings};
-use crate::engine::{Engine, EngineConfig, Invocation};
-use crate::event::{Event, EventRecord};
+use crate::engine::{Engine, EngineConfig, Invocation, ABORT_WARNING, ISOLATES_PANICS};
+use crate::event::{Event, EventRecord, SourceKind};
 use crate::response::RecordResult;
-use crate::telemetry::{now_ms, MetricsConfig, Summary};
+use crate::telemetry::{now_ms, LogConfig, MetricsConfig, Summary};
+use crate::testing::{json_values, EventBuilder};
 use crate::transform::Transform;
 
 /// Firehose's default processor buffer size: the batch size of `--lines`.
@@ -98,14 +107,24 @@ where
             }
         }
     };
-    if on_lambda {
-        tracing::init_default_subscriber();
-    } else {
-        // Standard output carries the responses; logs go to standard error.
-        tracing::init_default_subscriber_with_writer(io::stderr);
+    if let Some(args) = local_args.as_ref().filter(|args| args.make_event) {
+        // Only the records are needed: no settings, no transform.
+        return make_event(args, &program);
     }
 
     let settings = Settings::from_env();
+    match LogConfig::from_settings(&settings) {
+        Ok(logs) if on_lambda => logs.init(io::stdout),
+        // Standard output carries the responses; logs go to standard error.
+        Ok(logs) => logs.init(io::stderr),
+        Err(error) => {
+            eprintln!("{program}: configuration error: {error}");
+            return ExitCode::from(2);
+        }
+    }
+    if !ISOLATES_PANICS {
+        tracing::warn!("{ABORT_WARNING}");
+    }
     let configured = EngineConfig::from_settings(&settings).and_then(|engine_config| {
         // Metrics are for CloudWatch: off locally unless asked for.
         let metrics = MetricsConfig::from_settings(&settings, on_lambda)?;
@@ -118,6 +137,9 @@ where
             return ExitCode::from(2);
         }
     };
+    for warning in engine_config.warnings() {
+        tracing::warn!("{warning}");
+    }
     let engine = Engine::with_config(transform, engine_config);
     match local_args {
         None => serve_lambda(&engine, &metrics, &program),
@@ -136,18 +158,31 @@ fn program_name() -> String {
 fn usage(program: &str) -> String {
     format!(
         "usage: {program} --event FILE [--decode]\n       \
-         {program} --lines FILE [--decode] [--batch-bytes N]\n\
+         {program} (--lines FILE | --json FILE) [--decode] [--batch-bytes N]\n       \
+         {program} --make-event (--lines FILE | --json FILE) [--source direct-put|kinesis|msk] [--fill-bytes N]\n\
          FILE may be - for standard input. Without AWS_LAMBDA_RUNTIME_API set, the function runs\n\
          locally: --event processes one Firehose event (JSON) and prints the response JSON;\n\
-         --lines makes one record of each line and prints one response per batch of\n\
-         N bytes of records (default {DEFAULT_BATCH_BYTES}, Firehose's default buffer).\n\
-         --decode prints each output record decoded, with its result, instead."
+         --lines makes one record of each line (--json: of each JSON value) and prints one\n\
+         response per batch of N bytes of records (default {DEFAULT_BATCH_BYTES}, Firehose's default\n\
+         buffer). --decode prints each output record decoded, with its result, instead.\n\
+         --make-event prints the Firehose event those records make, without processing it;\n\
+         --fill-bytes repeats them until the event is N bytes (a full-size batch)."
     )
+}
+
+/// Where the EMF metrics line goes: standard output on Lambda, where the
+/// log stream is; standard error locally, where standard output is the
+/// response alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum MetricsTo {
+    Stdout,
+    Stderr,
 }
 
 fn log_invocation(
     summary: &Summary,
     metrics: &MetricsConfig,
+    metrics_to: MetricsTo,
     failures: &[crate::engine::RecordFailure],
     event: &Event<'_>,
 ) {
@@ -168,8 +203,10 @@ fn log_invocation(
         let line = metrics.emf_line(summary, now_ms());
         // EMF must be a line of its own on the log stream, outside any log
         // formatting, so it is printed directly rather than through tracing.
-        let mut out = io::stdout().lock();
-        let _ = writeln!(out, "{line}");
+        let _ = match metrics_to {
+            MetricsTo::Stdout => writeln!(io::stdout().lock(), "{line}"),
+            MetricsTo::Stderr => writeln!(io::stderr().lock(), "{line}"),
+        };
     }
 }
 
@@ -210,7 +247,13 @@ fn serve_lambda<T: Transform>(
             }
         })?;
         let invocation = engine.process(&event, deadline);
-        log_invocation(&invocation.summary, metrics, &invocation.failures, &event);
+        log_invocation(
+            &invocation.summary,
+            metrics,
+            MetricsTo::Stdout,
+            &invocation.failures,
+            &event,
+        );
         // lambda_runtime serializes what the handler returns; a RawValue is
         // copied verbatim, so the bytes sent are the ones the engine counted.
         let json =
@@ -242,12 +285,16 @@ struct LocalArgs {
     path: OsString,
     decode: bool,
     batch_bytes: usize,
+    make_event: bool,
+    source: SourceKind,
+    fill_bytes: Option<usize>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Input {
     Event,
     Lines,
+    Json,
 }
 
 /// Why local mode's arguments were not taken.
@@ -274,46 +321,70 @@ impl LocalArgs {
         let mut input = None;
         let mut decode = false;
         let mut batch_bytes = DEFAULT_BATCH_BYTES;
+        let mut make_event = false;
+        let mut source = SourceKind::DirectPut;
+        let mut fill_bytes = None;
         let mut args = args.into_iter();
+        let bytes = |flag: &str, value: Option<OsString>| -> Result<usize, ArgsError> {
+            let value = value.ok_or_else(|| format!("{flag} needs a number of bytes"))?;
+            value
+                .to_str()
+                .and_then(|v| v.parse().ok())
+                .filter(|n| *n > 0)
+                .ok_or_else(|| {
+                    format!("{flag}: {value:?} is not a positive number of bytes").into()
+                })
+        };
         while let Some(arg) = args.next() {
             match arg.to_str() {
-                Some(flag @ ("--event" | "--lines")) => {
+                Some(flag @ ("--event" | "--lines" | "--json")) => {
                     let path = args
                         .next()
                         .ok_or_else(|| format!("{flag} needs a file (or - for standard input)"))?;
                     if input.is_some() {
-                        return Err("give one of --event and --lines, once".into());
+                        return Err("give one of --event, --lines and --json, once".into());
                     }
-                    input = Some((
-                        if flag == "--event" {
-                            Input::Event
-                        } else {
-                            Input::Lines
-                        },
-                        path,
-                    ));
+                    let kind = match flag {
+                        "--event" => Input::Event,
+                        "--lines" => Input::Lines,
+                        _ => Input::Json,
+                    };
+                    input = Some((kind, path));
                 }
                 Some("--decode") => decode = true,
-                Some("--batch-bytes") => {
-                    let value = args.next().ok_or("--batch-bytes needs a number of bytes")?;
-                    batch_bytes = value
-                        .to_str()
-                        .and_then(|v| v.parse().ok())
-                        .filter(|n| *n > 0)
-                        .ok_or_else(|| {
-                            format!("--batch-bytes: {value:?} is not a positive number of bytes")
-                        })?;
+                Some("--batch-bytes") => batch_bytes = bytes("--batch-bytes", args.next())?,
+                Some("--make-event") => make_event = true,
+                Some("--fill-bytes") => fill_bytes = Some(bytes("--fill-bytes", args.next())?),
+                Some("--source") => {
+                    source = match args.next().as_ref().and_then(|s| s.to_str()) {
+                        Some("direct-put") => SourceKind::DirectPut,
+                        Some("kinesis") => SourceKind::Kinesis,
+                        Some("msk") => SourceKind::Msk,
+                        _ => return Err("--source is direct-put, kinesis or msk".into()),
+                    }
                 }
                 Some("-h" | "--help") => return Err(ArgsError::Help),
                 _ => return Err(format!("unexpected argument {arg:?}").into()),
             }
         }
-        let (input, path) = input.ok_or("give --event FILE or --lines FILE (this is local mode: AWS_LAMBDA_RUNTIME_API is not set)")?;
+        let (input, path) = input.ok_or("give --event FILE, --lines FILE or --json FILE (this is local mode: AWS_LAMBDA_RUNTIME_API is not set)")?;
+        if make_event && (input == Input::Event || decode) {
+            return Err(
+                "--make-event takes --lines FILE or --json FILE, and prints an event (no --decode)"
+                    .into(),
+            );
+        }
+        if !make_event && (fill_bytes.is_some() || source != SourceKind::DirectPut) {
+            return Err("--fill-bytes and --source go with --make-event".into());
+        }
         Ok(LocalArgs {
             input,
             path,
             decode,
             batch_bytes,
+            make_event,
+            source,
+            fill_bytes,
         })
     }
 
@@ -344,7 +415,11 @@ fn run_local<T: Transform>(
     let mut out = BufWriter::with_capacity(1 << 16, io::stdout().lock());
     let result = match args.input {
         Input::Event => local_event(engine, metrics, args, &mut out),
-        Input::Lines => local_lines(engine, metrics, args, &mut out),
+        Input::Lines | Input::Json => local_records(engine, metrics, args, &mut out).map(|n| {
+            if n == 0 {
+                eprintln!("{program}: {shown} holds no records: nothing to process, no response");
+            }
+        }),
     };
     match result.and_then(|()| out.flush().map_err(LocalError::Output)) {
         Ok(()) => ExitCode::SUCCESS,
@@ -363,6 +438,7 @@ enum LocalError {
     Input(io::Error),
     Output(io::Error),
     Event(crate::event::EventError),
+    Json(String),
 }
 
 impl LocalError {
@@ -371,8 +447,113 @@ impl LocalError {
             LocalError::Input(error) => format!("cannot read {path}: {error}"),
             LocalError::Output(error) => format!("cannot write the response: {error}"),
             LocalError::Event(error) => format!("{path}: {error}"),
+            LocalError::Json(error) => format!("{path}: not JSON values: {error}"),
         }
     }
+}
+
+/// The records of `--lines` (one per line, without its LF or CRLF) or
+/// `--json` (one per JSON value, compacted), read as they are needed.
+enum Records {
+    Lines(BufReader<Box<dyn Read>>),
+    Json(std::vec::IntoIter<String>),
+}
+
+impl Records {
+    fn open(args: &LocalArgs) -> Result<Records, LocalError> {
+        let input = args.open().map_err(LocalError::Input)?;
+        match args.input {
+            Input::Json => {
+                let mut text = String::new();
+                BufReader::new(input)
+                    .read_to_string(&mut text)
+                    .map_err(LocalError::Input)?;
+                let values = json_values(&text).map_err(LocalError::Json)?;
+                Ok(Records::Json(values.into_iter()))
+            }
+            _ => Ok(Records::Lines(BufReader::with_capacity(1 << 16, input))),
+        }
+    }
+
+    /// The prefix of the ids local mode gives records.
+    fn id_prefix(&self) -> &'static str {
+        match self {
+            Records::Lines(_) => "line",
+            Records::Json(_) => "value",
+        }
+    }
+
+    fn next_record(&mut self) -> Result<Option<Vec<u8>>, LocalError> {
+        match self {
+            Records::Json(values) => Ok(values.next().map(String::into_bytes)),
+            Records::Lines(reader) => {
+                let mut line = Vec::new();
+                if reader
+                    .read_until(b'\n', &mut line)
+                    .map_err(LocalError::Input)?
+                    == 0
+                {
+                    return Ok(None);
+                }
+                if line.last() == Some(&b'\n') {
+                    line.pop();
+                    if line.last() == Some(&b'\r') {
+                        line.pop();
+                    }
+                }
+                Ok(Some(line))
+            }
+        }
+    }
+}
+
+/// `--make-event`: the event the records make, on standard output.
+fn make_event(args: &LocalArgs, program: &str) -> ExitCode {
+    let shown = args.display_path();
+    let mut records = Vec::new();
+    let read = Records::open(args).and_then(|mut source| {
+        while let Some(record) = source.next_record()? {
+            records.push(record);
+        }
+        Ok(())
+    });
+    if let Err(error) = read {
+        eprintln!("{program}: {}", error.describe(&shown));
+        return ExitCode::FAILURE;
+    }
+    if records.is_empty() {
+        eprintln!("{program}: {shown} holds no records: no event made");
+        return ExitCode::FAILURE;
+    }
+    let builder = EventBuilder::new()
+        .source(args.source)
+        .arrival(now_ms() as i64);
+    let builder = match args.fill_bytes {
+        Some(max) => builder.fill_to(&records, max),
+        None => builder.lines(&records),
+    };
+    let mut json = builder.to_json();
+    let count = Event::from_slice(&json).map_or(0, |event| event.records.len());
+    json.push(b'\n');
+    let mut out = io::stdout().lock();
+    if let Err(error) = out.write_all(&json).and_then(|()| out.flush()) {
+        if error.kind() != io::ErrorKind::BrokenPipe {
+            eprintln!("{program}: cannot write the event: {error}");
+            return ExitCode::FAILURE;
+        }
+    }
+    eprintln!(
+        "{program}: an event of {count} records, {} bytes",
+        json.len() - 1
+    );
+    // Lambda refuses a synchronous request over 6 MB.
+    const REQUEST_LIMIT: usize = 6 * 1024 * 1024;
+    if json.len() - 1 > REQUEST_LIMIT {
+        eprintln!(
+            "{program}: note: that is over Lambda's {REQUEST_LIMIT}-byte request limit; Firehose never sends one so large"
+        );
+    }
+    ExitCode::SUCCESS
 }
 
 fn local_event<T: Transform>(
@@ -387,25 +568,33 @@ fn local_event<T: Transform>(
         .map_err(LocalError::Input)?;
     let event = Event::from_slice(&json).map_err(LocalError::Event)?;
     let invocation = engine.process(&event, None);
-    log_invocation(&invocation.summary, metrics, &invocation.failures, &event);
+    log_invocation(
+        &invocation.summary,
+        metrics,
+        MetricsTo::Stderr,
+        &invocation.failures,
+        &event,
+    );
     emit(&invocation, args.decode, out).map_err(LocalError::Output)
 }
 
-fn local_lines<T: Transform>(
+/// `--lines` and `--json`: the records in Firehose-sized batches. Returns
+/// how many records there were.
+fn local_records<T: Transform>(
     engine: &Engine<T>,
     metrics: &MetricsConfig,
     args: &LocalArgs,
     out: &mut impl Write,
-) -> Result<(), LocalError> {
-    let mut reader = BufReader::with_capacity(1 << 16, args.open().map_err(LocalError::Input)?);
+) -> Result<usize, LocalError> {
+    let mut source = Records::open(args)?;
+    let prefix = source.id_prefix();
     let mut total = Summary::new("local");
     let mut batches = 0usize;
-    let mut line_number = 0usize;
-    let mut line = Vec::new();
+    let mut count = 0usize;
     let mut pending: Option<Vec<u8>> = None;
     loop {
-        // One batch: lines until the next would pass the batch size (a line
-        // longer than the batch goes alone), as Firehose fills its buffer.
+        // One batch: records until the next would pass the batch size (a
+        // record longer than the batch goes alone), as Firehose fills its buffer.
         let mut event = Event {
             invocation_id: format!("local-{}", batches + 1).into(),
             ..Event::default()
@@ -415,27 +604,19 @@ fn local_lines<T: Transform>(
         loop {
             let next = match pending.take() {
                 Some(held) => held,
-                None => {
-                    line.clear();
-                    if reader
-                        .read_until(b'\n', &mut line)
-                        .map_err(LocalError::Input)?
-                        == 0
-                    {
-                        break;
-                    }
-                    let text = line.strip_suffix(b"\n").unwrap_or(&line);
-                    text.strip_suffix(b"\r").unwrap_or(text).to_vec()
-                }
+                None => match source.next_record()? {
+                    Some(record) => record,
+                    None => break,
+                },
             };
             if !event.records.is_empty() && batch_bytes + next.len() > args.batch_bytes {
                 pending = Some(next);
                 break;
             }
-            line_number += 1;
+            count += 1;
             batch_bytes += next.len();
             event.records.push(EventRecord {
-                record_id: format!("line-{line_number}").into(),
+                record_id: format!("{prefix}-{count}").into(),
                 approximate_arrival_timestamp: Some(arrival),
                 data: Some(codec::encode(&next).into()),
                 ..EventRecord::default()
@@ -446,14 +627,20 @@ fn local_lines<T: Transform>(
         }
         batches += 1;
         let invocation = engine.process(&event, None);
-        log_invocation(&invocation.summary, metrics, &invocation.failures, &event);
+        log_invocation(
+            &invocation.summary,
+            metrics,
+            MetricsTo::Stderr,
+            &invocation.failures,
+            &event,
+        );
         total.merge(&invocation.summary);
         emit(&invocation, args.decode, out).map_err(LocalError::Output)?;
     }
     if batches > 1 {
-        tracing::info!(batches, lines = line_number, totals = %total.to_json(), "all batches");
+        tracing::info!(batches, records = count, totals = %total.to_json(), "all batches");
     }
-    Ok(())
+    Ok(count)
 }
 
 /// Writes one invocation's output: its response JSON on one line, or with
@@ -516,7 +703,7 @@ mod tests {
     fn local_arguments_need_exactly_one_input() {
         assert!(parse(&[])
             .unwrap_err()
-            .contains("give --event FILE or --lines FILE"));
+            .contains("give --event FILE, --lines FILE or --json FILE"));
         assert!(parse(&["--event", "a", "--lines", "b"])
             .unwrap_err()
             .contains("once"));

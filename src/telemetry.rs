@@ -67,7 +67,21 @@ pub struct Summary {
 }
 
 fn millis<S: serde::Serializer>(duration: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
-    serializer.serialize_f64((duration.as_secs_f64() * 1e6).round() / 1e3)
+    serializer.serialize_f64(duration_ms(*duration))
+}
+
+/// A duration in milliseconds to the microsecond, as a number that prints
+/// without float noise (`0.054`, not `0.054372000000000004`): a whole number
+/// of microseconds divided by 1,000 is the double nearest that decimal.
+///
+/// ```
+/// use std::time::Duration;
+/// use firehose_transform::telemetry::duration_ms;
+/// assert_eq!(duration_ms(Duration::from_nanos(54_372)).to_string(), "0.054");
+/// assert_eq!(duration_ms(Duration::from_nanos(12_345_678)).to_string(), "12.346");
+/// ```
+pub fn duration_ms(duration: Duration) -> f64 {
+    (duration.as_nanos() as f64 / 1e3).round() / 1e3
 }
 
 impl Summary {
@@ -155,7 +169,7 @@ impl Summary {
                     data_bytes_in = self.data_bytes_in,
                     data_bytes_out = self.data_bytes_out,
                     response_bytes = self.response_bytes,
-                    duration_ms = (self.duration.as_secs_f64() * 1e3),
+                    duration_ms = duration_ms(self.duration),
                     "invocation summary"
                 )
             };
@@ -172,6 +186,104 @@ impl Summary {
             );
         }
     }
+}
+
+/// How logs are written, from Lambda's advanced logging controls:
+/// `AWS_LAMBDA_LOG_LEVEL` (`TRACE`, `DEBUG`, `INFO`, `WARN`, `ERROR`, `FATAL`;
+/// any case) and `AWS_LAMBDA_LOG_FORMAT` (`Text` or `JSON`). Without a level,
+/// `RUST_LOG` directives apply (`info` when unset). A value outside these is
+/// refused rather than read as the default.
+///
+/// ```
+/// use firehose_transform::{config::Settings, telemetry::LogConfig};
+/// let config = LogConfig::from_settings(&Settings::from_pairs([("AWS_LAMBDA_LOG_FORMAT", "json")])).unwrap();
+/// assert!(config.json);
+/// let error = LogConfig::from_settings(&Settings::from_pairs([("AWS_LAMBDA_LOG_LEVEL", "bogus")])).unwrap_err();
+/// assert_eq!(error.to_string(), "AWS_LAMBDA_LOG_LEVEL: \"bogus\" is not a log level (TRACE, DEBUG, INFO, WARN, ERROR or FATAL)");
+/// let error = LogConfig::from_settings(&Settings::from_pairs([("AWS_LAMBDA_LOG_FORMAT", "xml")])).unwrap_err();
+/// assert_eq!(error.to_string(), "AWS_LAMBDA_LOG_FORMAT: \"xml\" is not a log format (Text or JSON)");
+/// ```
+#[derive(Debug, Clone)]
+pub struct LogConfig {
+    /// What is logged: the level's directive, or `RUST_LOG`'s directives.
+    pub directives: String,
+    /// JSON log lines (`AWS_LAMBDA_LOG_FORMAT=JSON`) rather than text.
+    pub json: bool,
+}
+
+impl LogConfig {
+    /// Reads `AWS_LAMBDA_LOG_LEVEL`, `AWS_LAMBDA_LOG_FORMAT` and `RUST_LOG`.
+    pub fn from_settings(settings: &Settings) -> Result<Self, ConfigError> {
+        const LEVEL: &str = "AWS_LAMBDA_LOG_LEVEL";
+        const FORMAT: &str = "AWS_LAMBDA_LOG_FORMAT";
+        let directives = match settings.get(LEVEL) {
+            Some(level) => match level.to_ascii_uppercase().as_str() {
+                "TRACE" => "trace",
+                "DEBUG" => "debug",
+                "INFO" => "info",
+                "WARN" => "warn",
+                // Lambda's FATAL: tracing's most severe level is ERROR.
+                "ERROR" | "FATAL" => "error",
+                _ => return Err(ConfigError::new(
+                    LEVEL,
+                    format!(
+                        "{level:?} is not a log level (TRACE, DEBUG, INFO, WARN, ERROR or FATAL)"
+                    ),
+                )),
+            }
+            .to_string(),
+            None => match settings.get("RUST_LOG") {
+                Some(directives) => {
+                    env_filter(&directives).map_err(|error| {
+                        ConfigError::new("RUST_LOG", format!("{directives:?}: {error}"))
+                    })?;
+                    directives
+                }
+                None => "info".to_string(),
+            },
+        };
+        let json = match settings.get(FORMAT) {
+            None => false,
+            Some(format) if format.eq_ignore_ascii_case("json") => true,
+            Some(format) if format.eq_ignore_ascii_case("text") => false,
+            Some(format) => {
+                return Err(ConfigError::new(
+                    FORMAT,
+                    format!("{format:?} is not a log format (Text or JSON)"),
+                ))
+            }
+        };
+        Ok(LogConfig { directives, json })
+    }
+
+    /// Installs the log subscriber (the layout of `lambda_runtime`'s default:
+    /// no time stamps, Lambda adds its own; no targets), writing to `writer`.
+    /// Does nothing when the process already has one.
+    pub fn init<W>(&self, writer: W)
+    where
+        W: for<'w> tracing::subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
+    {
+        let Ok(filter) = env_filter(&self.directives) else {
+            return;
+        };
+        let builder = tracing::subscriber::fmt()
+            .with_target(false)
+            .without_time()
+            .with_env_filter(filter)
+            .with_writer(writer);
+        let _ = if self.json {
+            builder.json().try_init()
+        } else {
+            builder.try_init()
+        };
+    }
+}
+
+/// Parses log directives (`info`, `my_crate=debug,warn`) as `RUST_LOG` does.
+fn env_filter(
+    directives: &str,
+) -> Result<tracing::subscriber::EnvFilter, tracing::subscriber::filter::ParseError> {
+    tracing::subscriber::EnvFilter::builder().parse(directives)
 }
 
 /// Where and whether metrics go.

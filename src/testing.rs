@@ -139,10 +139,96 @@ impl EventBuilder {
         self
     }
 
+    /// Adds `records` over and over, in order, while the event's JSON stays
+    /// within `max_bytes` (a full-size batch from a few lines, for
+    /// benchmarks). Adds at least one record.
+    ///
+    /// ```
+    /// use firehose_transform::testing::EventBuilder;
+    /// let json = EventBuilder::new().fill_to(&["a", "bb"], 2_000).to_json();
+    /// assert!(json.len() <= 2_000 && json.len() > 1_800, "{}", json.len());
+    /// ```
+    pub fn fill_to<R: AsRef<[u8]>>(mut self, records: &[R], max_bytes: usize) -> Self {
+        // Each record costs its base64 plus the JSON around it; ids all have
+        // the same length, so one record measures the framing.
+        let framing = self.to_json().len();
+        let per_record = self.clone().record(b"").to_json().len() - framing + 1;
+        let mut estimate = framing;
+        for (n, record) in records.iter().cycle().enumerate() {
+            let record = record.as_ref();
+            let cost = record.len().div_ceil(3) * 4 + per_record;
+            if n > 0 && estimate + cost > max_bytes {
+                break;
+            }
+            estimate += cost;
+            self = self.record(record);
+        }
+        self
+    }
+
+    /// The event as Firehose sends it: JSON, on one line.
+    ///
+    /// ```
+    /// use firehose_transform::testing::EventBuilder;
+    /// use firehose_transform::Event;
+    /// let json = EventBuilder::new().line("hello").to_json();
+    /// let event = Event::from_slice(&json).unwrap();
+    /// assert_eq!(event.records[0].data.as_deref(), Some("aGVsbG8="));
+    /// ```
+    pub fn to_json(&self) -> Vec<u8> {
+        serde_json::to_vec(&self.event).expect("an event serializes")
+    }
+
     /// The event.
     pub fn build(self) -> Event<'static> {
         self.event
     }
+}
+
+/// Every JSON value in `text` (one per line, pretty-printed, or simply one
+/// after another), each as compact JSON text with its members in their
+/// order: one record each, as a producer would send them. An error says
+/// which value and where.
+///
+/// ```
+/// use firehose_transform::testing::json_values;
+/// let values = json_values("{\"device\": \"t1\",\n  \"celsius\": 20}\n[1, 2]").unwrap();
+/// assert_eq!(values, [r#"{"device":"t1","celsius":20}"#, "[1,2]"]);
+/// assert_eq!(json_values("{} {").unwrap_err(), "value 2: line 1 column 4: EOF while parsing an object");
+/// ```
+pub fn json_values(text: &str) -> Result<Vec<String>, String> {
+    crate::doc::Value::parse_json_stream(text)
+        .enumerate()
+        .map(|(n, value)| {
+            value
+                .map(|(_, source)| compact_json(source))
+                .map_err(|error| format!("value {}: {error}", n + 1))
+        })
+        .collect()
+}
+
+/// Valid JSON text without the whitespace between tokens.
+fn compact_json(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let (mut in_string, mut escaped) = (false, false);
+    for c in text.chars() {
+        if in_string {
+            out.push(c);
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                in_string = false;
+            }
+        } else if c == '"' {
+            in_string = true;
+            out.push(c);
+        } else if !c.is_ascii_whitespace() {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// An event with one Direct PUT record per line.

@@ -9,6 +9,42 @@
 //! A transform never sees the Firehose response: it returns an item, `false`
 //! or a [`Failure`], and the [engine](crate::engine) turns that into `Ok`,
 //! `Dropped` or `ProcessingFailed` under every rule of the contract.
+//!
+//! ## Where each kind of work goes
+//!
+//! - **Counting** happens in any stage: each gets the invocation's
+//!   [`Context`] (`cx.count("my.counter")`), `convert` included.
+//! - **Narrowing.** `filter` answers keep-or-drop about an item; it cannot
+//!   change its type, so an `Option` it checks is still an `Option` in
+//!   `convert`. Narrow in `parse` instead: make [`Transform::Item`] the type
+//!   the later stages want (a reading *with* its temperature), and drop the
+//!   records that do not fit there with `Err(`[`Failure::dropped()`]`)`. Any
+//!   stage may drop that way; `filter` stays the place for decisions about a
+//!   well-formed item (a level, a status code, a sampling rate).
+//! - **Enrichment with I/O** (a lookup over the network). The engine runs
+//!   the stages synchronously, one record at a time, on the thread that
+//!   serves the invocation (`lambda_runtime`'s current-thread runtime), which
+//!   keeps the deadline and the byte budget exact. So:
+//!   - load reference data that fits in memory (a device registry, a table
+//!     from S3 or DynamoDB) in [`run_with`](crate::run_with)'s init closure:
+//!     it runs once per execution environment, *before* the async runtime
+//!     starts, so blocking calls, or an AWS SDK call on a tokio runtime of
+//!     your own built there, are fine; `enrich` then reads it from `&self`;
+//!   - for lookups per key, a blocking HTTP client called from `enrich` works
+//!     (blocking holds up only this invocation, the only one the environment
+//!     serves), behind a cache (records of a batch share keys) and with a
+//!     timeout well under the deadline margin, since the engine checks the
+//!     deadline between records, not during one;
+//!   - never block on an async client inside a stage (`Handle::block_on`,
+//!     `futures::executor::block_on`): on the runtime's own thread tokio
+//!     panics or the call deadlocks;
+//!   - a failed lookup is either a [`Failure`] (`ProcessingFailed`: Firehose
+//!     writes the original record to the error prefix and does not retry it)
+//!     or, when the record is still worth delivering, the item left as it
+//!     is and [counted](Context::count), as GeoIP does for unknown addresses.
+//!
+//!   The same holds for a [`pipeline::Stage`](crate::pipeline::Stage) of your
+//!   own, which is how a lookup joins the no-code pipeline's stages.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -67,7 +103,12 @@ impl<'a> Record<'a> {
 pub struct Failure {
     reason: Cow<'static, str>,
     detail: Option<String>,
+    /// Made by [`Failure::dropped`]: the record is `Dropped`, not failed.
+    drop: bool,
 }
+
+/// The reason a [`Failure::dropped`] carries (it is never reported as a failure).
+pub const DROPPED_BY_STAGE: &str = "record dropped by the transform";
 
 impl Failure {
     /// A failure with a fixed reason.
@@ -81,7 +122,55 @@ impl Failure {
         Failure {
             reason: reason.into(),
             detail: None,
+            drop: false,
         }
+    }
+
+    /// Not a failure: returned from any stage, it makes the record `Dropped`
+    /// (and discards whatever output was written). This is how `parse` drops
+    /// a record it finds is not for this function, so that the item can be
+    /// the narrowed type the later stages want (see [`Transform`]); `enrich`
+    /// can drop a record a lookup rejects. Count why, if worth knowing, with
+    /// [`Context::count`] before returning.
+    ///
+    /// ```
+    /// use firehose_transform::{testing, Context, Failure, Output, Record, Transform};
+    ///
+    /// /// `DEVICE=CELSIUS` readings; other lines are not readings and are dropped.
+    /// struct Celsius;
+    /// impl Transform for Celsius {
+    ///     type Item<'a> = (&'a str, f64); // no Option left for convert to handle
+    ///     fn parse<'a>(&self, record: &Record<'a>, cx: &mut Context) -> Result<Self::Item<'a>, Failure> {
+    ///         let Some((device, value)) = record.text()?.split_once('=') else {
+    ///             cx.count("celsius.not_a_reading");
+    ///             return Err(Failure::dropped());
+    ///         };
+    ///         let value = value.parse().map_err(|e| Failure::new("bad temperature").with_detail(e))?;
+    ///         Ok((device, value))
+    ///     }
+    ///     fn convert(&self, (device, c): Self::Item<'_>, out: &mut Output, _: &mut Context) -> Result<(), Failure> {
+    ///         out.write(format!("{device} {:.1}F\n", c * 9.0 / 5.0 + 32.0).as_bytes());
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// let processed = testing::run(&Celsius, ["t1=20", "# header", "t2=hot"]);
+    /// assert_eq!(processed.text(0), "t1 68.0F\n");
+    /// assert!(processed.is_dropped(1));
+    /// assert_eq!(processed.failure_reason(2), Some("bad temperature"));
+    /// assert_eq!(processed.summary().counters["celsius.not_a_reading"], 1);
+    /// ```
+    pub fn dropped() -> Self {
+        Failure {
+            reason: Cow::Borrowed(DROPPED_BY_STAGE),
+            detail: None,
+            drop: true,
+        }
+    }
+
+    /// Whether this is [`Failure::dropped`] (the record is `Dropped`).
+    pub fn is_drop(&self) -> bool {
+        self.drop
     }
 
     /// Adds what went wrong with this particular record.
@@ -236,7 +325,10 @@ impl std::io::Write for Output {
 /// per execution environment and shared by every record.
 ///
 /// A panic in any method fails that record alone (`ProcessingFailed`, reason
-/// "transform panicked"), but a `Failure` with a reason says more.
+/// "transform panicked"), but a `Failure` with a reason says more. That needs
+/// the binary to unwind on panic, Cargo's default: with `panic = "abort"` in
+/// its profile a panic ends the process and Firehose retries the whole batch
+/// (see [`engine::ISOLATES_PANICS`](crate::engine::ISOLATES_PANICS)).
 ///
 /// ```
 /// use firehose_transform::{Context, Failure, Output, Record, Transform};

@@ -686,6 +686,21 @@ fn fields_and_language_settings_are_checked_against_the_databases() {
         "GEOIP_LANGUAGE: \"en;q=0.9\" is not a language code (such as en, de, pt-BR, zh-CN)"
     );
 
+    // A language the databases do not declare stops init; case does not matter.
+    let error = with(&[("GEOIP_DATABASE", &city), ("GEOIP_LANGUAGE", "xx")]).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "GEOIP_LANGUAGE: \"xx\" is not a language of the databases (they have de, en, es, fr, ja, pt-BR, ru, zh-CN)"
+    );
+    let geoip = with(&[("GEOIP_DATABASE", &city), ("GEOIP_LANGUAGE", "DE")])
+        .unwrap()
+        .unwrap();
+    assert_eq!(geoip.language(), "de");
+    let geoip = with(&[("GEOIP_DATABASE", &city), ("GEOIP_LANGUAGE", "pt-br")])
+        .unwrap()
+        .unwrap();
+    assert_eq!(geoip.language(), "pt-BR");
+
     // Defaults: the default fields the databases provide; English.
     let geoip = with(&[("GEOIP_DATABASE", &format!("{city}, {asn}"))])
         .unwrap()

@@ -220,6 +220,22 @@ fn a_bad_setting_stops_at_init_with_one_line_naming_the_variable() {
             "-1",
             "\"-1\" is not valid: invalid digit found in string",
         ),
+        (
+            "FIREHOSE_DEADLINE_MARGIN_MS",
+            "999999999",
+            "999999999 ms is not shorter than Lambda's longest timeout (15 minutes, 900000 ms): \
+             every record would fail before it is processed",
+        ),
+        (
+            "AWS_LAMBDA_LOG_LEVEL",
+            "bogus",
+            "\"bogus\" is not a log level (TRACE, DEBUG, INFO, WARN, ERROR or FATAL)",
+        ),
+        (
+            "AWS_LAMBDA_LOG_FORMAT",
+            "xml",
+            "\"xml\" is not a log format (Text or JSON)",
+        ),
     ] {
         let output = run(
             &["--event", &fixture("events/direct-put.json")],
@@ -246,13 +262,164 @@ fn metrics_can_be_turned_on_locally() {
         None,
     );
     assert!(output.status.success());
+    // Standard output is the response alone, valid JSON; the EMF line is on
+    // standard error with the logs.
+    let response: WireResponse = serde_json::from_str(stdout(&output)).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not the response alone ({e}): {}",
+            stdout(&output)
+        )
+    });
+    assert_eq!(response.records.len(), 4);
     let emf = stderr(&output)
         .lines()
-        .chain(stdout(&output).lines())
         .find(|l| l.starts_with("{\"_aws\""))
         .map(str::to_string)
-        .expect("an EMF line");
+        .expect("an EMF line on standard error");
     let emf: serde_json::Value = serde_json::from_str(&emf).unwrap();
     assert_eq!(emf["_aws"]["CloudWatchMetrics"][0]["Namespace"], "Test");
     assert_eq!(emf["RecordsOk"], 4);
+}
+
+#[test]
+fn lambda_log_levels_and_formats_are_honoured_in_any_case() {
+    let path = fixture("events/direct-put.json");
+    // FATAL (Lambda's highest level) keeps the summary, an INFO line, quiet.
+    let output = run(
+        &["--event", &path],
+        &[("AWS_LAMBDA_LOG_LEVEL", "fatal")],
+        None,
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        !stderr(&output).contains("invocation summary"),
+        "{}",
+        stderr(&output)
+    );
+    let output = run(
+        &["--event", &path],
+        &[("AWS_LAMBDA_LOG_FORMAT", "Json")],
+        None,
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let summary = stderr(&output)
+        .lines()
+        .find(|l| l.contains("invocation summary"))
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("a JSON log line"))
+        .expect("a summary line");
+    assert_eq!(summary["fields"]["records"], 4);
+    // Rounded to the microsecond: no float noise in the log line.
+    let duration = summary["fields"]["duration_ms"].as_f64().expect("a number");
+    assert_eq!(
+        format!("{duration}"),
+        format!("{}", (duration * 1000.0).round() / 1000.0)
+    );
+}
+
+#[test]
+fn a_long_deadline_margin_is_accepted_with_a_warning() {
+    let output = run(
+        &["--event", &fixture("events/direct-put.json")],
+        &[("FIREHOSE_DEADLINE_MARGIN_MS", "400000")],
+        None,
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        stderr(&output)
+            .contains("FIREHOSE_DEADLINE_MARGIN_MS: 400000 ms is at least the 5 minutes"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn lines_mode_on_empty_input_says_so_and_exits_zero() {
+    let output = run(&["--lines", "-"], &[], Some(b""));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(stdout(&output), "");
+    assert_eq!(
+        stderr(&output).trim_end(),
+        "process-record: standard input holds no records: nothing to process, no response"
+    );
+}
+
+#[test]
+fn json_mode_makes_one_record_of_each_json_value() {
+    let input = b"{\"device\": \"t1\",\n \"celsius\": 20}\n{\"device\":\"t2\"} [1, 2]\n";
+    let output = run(&["--json", "-", "--decode"], &[], Some(input));
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(
+        stdout(&output),
+        "Ok               value-1 {\"device\":\"t1\",\"celsius\":20}\n\
+         Ok               value-2 {\"device\":\"t2\"}\n\
+         Ok               value-3 [1,2]\n"
+    );
+    let output = run(&["--json", "-"], &[], Some(b"{\"a\":1}\n{\"a\":"));
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        stderr(&output).trim_end(),
+        "process-record: standard input: not JSON values: value 2: line 2 column 5: EOF while parsing a value"
+    );
+}
+
+#[test]
+fn make_event_turns_lines_into_an_event_that_local_mode_and_the_kit_read() {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("make_event");
+    std::fs::create_dir_all(&dir).unwrap();
+    let lines = dir.join("a.log");
+    std::fs::write(&lines, "first\r\nsecond\n\nfourth").unwrap();
+    let output = run(
+        &[
+            "--make-event",
+            "--lines",
+            lines.to_str().unwrap(),
+            "--source",
+            "kinesis",
+        ],
+        &[],
+        None,
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        stderr(&output).starts_with("process-record: an event of 4 records, "),
+        "{}",
+        stderr(&output)
+    );
+    let event_path = dir.join("event.json");
+    std::fs::write(&event_path, &output.stdout).unwrap();
+    let event = fixture_event(&event_path);
+    assert_eq!(event.records.len(), 4);
+    assert!(event
+        .records
+        .iter()
+        .all(|r| r.kinesis_record_metadata.is_some()));
+    let output = run(
+        &["--event", event_path.to_str().unwrap(), "--decode"],
+        &[],
+        None,
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let texts: Vec<&str> = stdout(&output)
+        .lines()
+        .map(|l| l.split_once(' ').unwrap().1.trim_start())
+        .map(|l| l.split_once(' ').map_or("", |(_, text)| text))
+        .collect();
+    assert_eq!(texts, ["first", "second", "", "fourth"]);
+
+    // --fill-bytes repeats the records up to a full-size event.
+    let output = run(
+        &["--make-event", "--json", "-", "--fill-bytes", "100000"],
+        &[],
+        Some(b"{\"n\": 1}\n{\"n\": 2}"),
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let json = stdout(&output).trim_end();
+    assert!((99_000..=100_000).contains(&json.len()), "{}", json.len());
+    // Nothing to make an event of is an error.
+    let output = run(&["--make-event", "--lines", "-"], &[], Some(b""));
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        stderr(&output).trim_end(),
+        "process-record: standard input holds no records: no event made"
+    );
 }

@@ -48,9 +48,11 @@
 //! assert_eq!(processed.text(0), "::1,-,-,10/Oct/2000:13:55:36 -0700,GET / HTTP/1.1,200,0,-,curl/8.5.0");
 //! ```
 
+#[cfg(feature = "geoip")]
 use crate::blueprints::geoip::{target_from_settings, ENRICHED};
 use crate::blueprints::{byte_lines, Lines, APPEND_NEWLINE};
 use crate::config::{ConfigError, Settings};
+#[cfg(feature = "geoip")]
 use crate::enrich::geoip::GeoIp;
 use crate::formats::apache::{self, AccessLog};
 use crate::formats::json::ObjectWriter;
@@ -134,11 +136,13 @@ pub struct ApacheToJson {
     /// Its settings.
     pub options: ApacheOptions,
     /// GeoIP enrichment of `host`, when `GEOIP_DATABASE` is set.
+    #[cfg(feature = "geoip")]
     pub geoip: Option<HostGeoIp>,
 }
 
 /// GeoIP enrichment of the `host` field: the enricher, and the member its
 /// fields go under (`GEOIP_TARGET_FIELD`, default `geo`).
+#[cfg(feature = "geoip")]
 #[derive(Debug)]
 pub struct HostGeoIp {
     /// The enricher (`GEOIP_DATABASE`, `GEOIP_FIELDS`, `GEOIP_LANGUAGE`).
@@ -150,6 +154,7 @@ pub struct HostGeoIp {
 impl ApacheToJson {
     /// Reads the settings (see the [module documentation](self)).
     pub fn from_settings(settings: &Settings) -> Result<Self, ConfigError> {
+        #[cfg(feature = "geoip")]
         let geoip = match GeoIp::from_settings(settings)? {
             Some(geoip) => Some(HostGeoIp {
                 geoip,
@@ -157,8 +162,11 @@ impl ApacheToJson {
             }),
             None => None,
         };
+        #[cfg(not(feature = "geoip"))]
+        settings.refuse_without_feature(crate::blueprints::GEOIP_DATABASE, "geoip")?;
         Ok(ApacheToJson {
             options: ApacheOptions::from_settings(settings)?,
+            #[cfg(feature = "geoip")]
             geoip,
         })
     }
@@ -236,6 +244,7 @@ impl Transform for ApacheToJson {
     /// GeoIP of `host`, when configured. An address the database does not
     /// know, a private one or a hostname leaves the line unenriched (not a
     /// failure) and is counted by kind (`geoip.not_found`, ...).
+    #[cfg(feature = "geoip")]
     fn enrich(&self, items: &mut Lines<JsonItem<'_>>, cx: &mut Context) -> Result<(), Failure> {
         if let Some(HostGeoIp { geoip, target }) = &self.geoip {
             for item in items.as_mut_slice() {

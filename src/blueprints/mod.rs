@@ -4,6 +4,7 @@
 
 pub mod apache;
 pub mod cloudwatch_logs;
+#[cfg(feature = "geoip")]
 pub mod geoip;
 pub mod pipeline;
 pub mod process_record;
@@ -106,3 +107,7 @@ pub(crate) fn byte_lines(data: &[u8]) -> impl Iterator<Item = (usize, &[u8])> {
         .map(|(i, line)| (i + 1, line.strip_suffix(b"\r").unwrap_or(line)))
         .filter(|(_, line)| !line.trim_ascii().is_empty())
 }
+/// The setting that turns GeoIP on, wherever a blueprint offers it
+/// (`enrich::geoip::DATABASE`, named here too for builds without the `geoip`
+/// feature, which refuse it at start-up).
+pub const GEOIP_DATABASE: &str = "GEOIP_DATABASE";

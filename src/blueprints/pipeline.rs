@@ -46,11 +46,15 @@
 
 use crate::config::{ConfigError, Settings};
 use crate::doc::Path;
+#[cfg(feature = "geoip")]
 use crate::enrich::geoip::GeoIp;
-use crate::pipeline::redact::{Action, Hasher, Pattern, Redact, Redactor};
+use crate::pipeline::redact::{Action, Hasher, Redact};
+#[cfg(feature = "regex")]
+use crate::pipeline::redact::{Pattern, Redactor};
+#[cfg(feature = "geoip")]
+use crate::pipeline::GeoIpField;
 use crate::pipeline::{
-    input, BadLine, Csv, GeoIpField, IcebergRouting, JqFilter, JsonLines, NameSource,
-    PartitionKeys, Pipeline,
+    input, BadLine, Csv, IcebergRouting, JqFilter, JsonLines, NameSource, PartitionKeys, Pipeline,
 };
 
 /// The variables, by name.
@@ -106,6 +110,9 @@ pub fn from_settings(settings: &Settings) -> Result<Pipeline, ConfigError> {
         pipeline = pipeline.stage(filter);
     }
 
+    #[cfg(not(feature = "geoip"))]
+    settings.refuse_without_feature(crate::blueprints::GEOIP_DATABASE, "geoip")?;
+    #[cfg(feature = "geoip")]
     if let Some(geoip) = GeoIp::from_settings(settings)? {
         let field = settings
             .get(vars::GEOIP_FIELD)
@@ -266,6 +273,11 @@ fn redact_from_settings(settings: &Settings) -> Result<Option<Redact>, ConfigErr
             "is required: REDACT_FIELDS hashes a field",
         ));
     }
+    #[cfg(not(feature = "regex"))]
+    if patterns.is_some() {
+        settings.refuse_without_feature(vars::REDACT_PATTERNS, "regex")?;
+    }
+    #[cfg(feature = "regex")]
     if let Some(patterns) = patterns {
         let mut list = Vec::new();
         for entry in split_list(&patterns) {
@@ -330,6 +342,7 @@ mod tests {
             error(&[("REDACT_FIELDS", ".email")]),
             "REDACT_FIELDS: \".email\": expected PATH:ACTION, as in .user.email:hash"
         );
+        #[cfg(feature = "regex")]
         assert_eq!(
             error(&[("REDACT_PATTERNS", "ssn")]),
             "REDACT_PATTERNS: \"ssn\" is not a pattern (known: email, ipv4, ipv6, credit_card, aws_access_key)"

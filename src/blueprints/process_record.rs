@@ -34,6 +34,7 @@
 //! assert!(processed.is_dropped(1) && processed.is_dropped(2));
 //! ```
 
+#[cfg(feature = "regex")]
 use regex::bytes::Regex;
 
 use crate::blueprints::APPEND_NEWLINE;
@@ -48,18 +49,28 @@ pub struct ProcessRecord {
     /// Drop records that are empty or only a line break.
     pub drop_empty: bool,
     /// Keep only records matching this.
+    #[cfg(feature = "regex")]
     pub keep: Option<Regex>,
     /// Drop records matching this.
+    #[cfg(feature = "regex")]
     pub drop: Option<Regex>,
 }
 
 impl ProcessRecord {
-    /// Reads `APPEND_NEWLINE` and `DROP_EMPTY_RECORDS`.
+    /// Reads `APPEND_NEWLINE`, `DROP_EMPTY_RECORDS`, `KEEP_REGEX` and
+    /// `DROP_REGEX` (the last two refused at start-up in a build without the
+    /// `regex` feature).
     pub fn from_settings(settings: &Settings) -> Result<Self, ConfigError> {
+        #[cfg(not(feature = "regex"))]
+        for name in ["KEEP_REGEX", "DROP_REGEX"] {
+            settings.refuse_without_feature(name, "regex")?;
+        }
         Ok(ProcessRecord {
             append_newline: settings.flag(APPEND_NEWLINE, false)?,
             drop_empty: settings.flag("DROP_EMPTY_RECORDS", false)?,
+            #[cfg(feature = "regex")]
             keep: regex_setting(settings, "KEEP_REGEX")?,
+            #[cfg(feature = "regex")]
             drop: regex_setting(settings, "DROP_REGEX")?,
         })
     }
@@ -68,6 +79,7 @@ impl ProcessRecord {
 /// Compiles the regex in `name`, if set. The regex crate's error is a
 /// multi-line diagram; its last line says what is wrong, and that is what a
 /// one-line start-up error needs.
+#[cfg(feature = "regex")]
 fn regex_setting(settings: &Settings, name: &str) -> Result<Option<Regex>, ConfigError> {
     let Some(pattern) = settings.get(name) else {
         return Ok(None);
@@ -92,9 +104,14 @@ impl Transform for ProcessRecord {
 
     fn filter(&self, data: &&[u8], _cx: &mut Context) -> bool {
         let empty = self.drop_empty && matches!(*data, b"" | b"\n" | b"\r\n");
-        let kept = self.keep.as_ref().is_none_or(|keep| keep.is_match(data));
-        let dropped = self.drop.as_ref().is_some_and(|drop| drop.is_match(data));
-        !empty && kept && !dropped
+        #[cfg(feature = "regex")]
+        {
+            let kept = self.keep.as_ref().is_none_or(|keep| keep.is_match(data));
+            let dropped = self.drop.as_ref().is_some_and(|drop| drop.is_match(data));
+            !empty && kept && !dropped
+        }
+        #[cfg(not(feature = "regex"))]
+        !empty
     }
 
     fn convert(&self, data: &[u8], out: &mut Output, _cx: &mut Context) -> Result<(), Failure> {
@@ -121,6 +138,7 @@ mod tests {
         assert_eq!(processed.data(2), b"\xff\x00binary");
     }
 
+    #[cfg(feature = "regex")]
     #[test]
     fn a_bad_regex_is_one_line_naming_the_variable() {
         let error = ProcessRecord::from_settings(&Settings::from_pairs([("KEEP_REGEX", "(ERROR")]))
@@ -131,6 +149,7 @@ mod tests {
         );
     }
 
+    #[cfg(feature = "regex")]
     #[test]
     fn regexes_match_records_that_are_not_utf8() {
         let settings = Settings::from_pairs([("DROP_REGEX", r"(?-u:\xff)")]);
@@ -138,6 +157,15 @@ mod tests {
         let processed = testing::run(&transform, [&b"ok"[..], b"bad \xff byte"]);
         assert_eq!(processed.data(0), b"ok");
         assert!(processed.is_dropped(1));
+    }
+
+    #[cfg(not(feature = "regex"))]
+    #[test]
+    fn a_regex_setting_is_refused_in_a_build_without_the_regex_feature() {
+        let error =
+            ProcessRecord::from_settings(&Settings::from_pairs([("DROP_REGEX", "x")])).unwrap_err();
+        assert_eq!(error.variable(), "DROP_REGEX");
+        assert!(error.problem().contains("`regex` cargo feature"), "{error}");
     }
 
     #[test]

@@ -652,9 +652,8 @@ pub enum GeoIpError {
         /// The databases given, as `path (type)`.
         databases: String,
     },
-    /// The language is not a language code. (Whether the databases have
-    /// names in it is not checked: their metadata `languages` is not always
-    /// complete, and a missing name falls back to English anyway.)
+    /// The language is not a language code, or not one of those the
+    /// databases declare in their metadata (`languages`).
     Language {
         /// The language asked for.
         language: String,
@@ -788,6 +787,39 @@ impl GeoIpBuilder {
             opened.push(Database::open(path, *kind, self.cache_slots)?);
         }
 
+        // The language must be one the databases declare (matched in any
+        // case, spelled as they spell it): a typo would otherwise give
+        // English names without a word. Databases without names (ASN)
+        // declare none and are not asked.
+        let mut declared: Vec<&str> = opened
+            .iter()
+            .flat_map(|db| db.reader.metadata().languages.iter().map(String::as_str))
+            .collect();
+        declared.sort_unstable();
+        declared.dedup();
+        let mut language = self.language.clone();
+        let mut lang = lang;
+        if !declared.is_empty() {
+            match declared
+                .iter()
+                .find(|code| code.eq_ignore_ascii_case(self.language.trim()))
+            {
+                Some(code) => {
+                    language = code.to_string();
+                    lang = Lang::new(code).unwrap_or(lang);
+                }
+                None => {
+                    return Err(GeoIpError::Language {
+                        language: self.language.clone(),
+                        problem: format!(
+                            "is not a language of the databases (they have {})",
+                            declared.join(", ")
+                        ),
+                    })
+                }
+            }
+        }
+
         let available = opened.iter().fold(FieldSet::EMPTY, |set, db| {
             FieldSet(set.0 | db.kind.provides().0)
         });
@@ -824,7 +856,7 @@ impl GeoIpBuilder {
         Ok(GeoIp {
             databases,
             fields,
-            language: self.language,
+            language,
         })
     }
 }

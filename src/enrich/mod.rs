@@ -1,2 +1,3 @@
 //! Enrichers: add fields to a record (GeoIP, ...). No Firehose in them.
+#[cfg(feature = "geoip")]
 pub mod geoip;

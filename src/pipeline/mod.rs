@@ -42,21 +42,26 @@ use std::borrow::Cow;
 use std::fmt;
 
 use crate::doc::{Path, Value};
-use crate::formats::json::ObjectWriter;
 use crate::response::{Metadata, OtfMetadata};
 use crate::transform::{Context, Failure, Output, Record, Transform};
 
 pub mod decode;
+#[cfg(feature = "geoip")]
+mod geoip;
 pub mod input;
 pub mod jq;
 pub mod keys;
 pub mod output;
 pub mod redact;
 
+#[cfg(feature = "geoip")]
+pub use geoip::{GeoIpField, GEOIP_MISSING_FIELD};
 pub use input::{InputFormat, Json, ParseContext};
 pub use keys::{IcebergRouting, NameSource, PartitionKeys};
 pub use output::{Csv, JsonLines};
-pub use redact::{Redact, Redactor};
+pub use redact::Redact;
+#[cfg(feature = "regex")]
+pub use redact::Redactor;
 
 /// A step that runs on each document: reads it, changes it, or drops it.
 ///
@@ -577,68 +582,6 @@ impl Stage for JqFilter {
 
     fn changes_documents(&self) -> bool {
         false
-    }
-}
-
-/// Adds GeoIP fields for the address at a path, under a member of the
-/// document (as `geoip-enrich` does for whole records).
-///
-/// A document without the field, or whose address is private, invalid or
-/// unknown, is left as it is and counted (`geoip.missing_field`,
-/// `geoip.private`, ...): enrichment is a bonus, not a reason to lose data.
-#[derive(Debug)]
-pub struct GeoIpField {
-    geoip: crate::enrich::geoip::GeoIp,
-    field: Path,
-    target: Path,
-}
-
-/// The counter of documents without the address field.
-pub const GEOIP_MISSING_FIELD: &str = "geoip.missing_field";
-
-impl GeoIpField {
-    /// Looks up the string at `field`, adds the fields found at `target`.
-    pub fn new(geoip: crate::enrich::geoip::GeoIp, field: Path, target: Path) -> Self {
-        GeoIpField {
-            geoip,
-            field,
-            target,
-        }
-    }
-}
-
-impl Stage for GeoIpField {
-    fn apply(&self, doc: &mut Value<'_>, cx: &mut Context) -> Result<bool, Failure> {
-        let geo = {
-            let Some(value) = doc.get(&self.field) else {
-                cx.count(GEOIP_MISSING_FIELD);
-                return Ok(true);
-            };
-            let Some(address) = value.as_str() else {
-                cx.count(GEOIP_MISSING_FIELD);
-                return Ok(true);
-            };
-            match self.geoip.lookup_str(address) {
-                Ok(geo) if !geo.is_empty() => {
-                    let mut text = Vec::with_capacity(256);
-                    let mut obj = ObjectWriter::new(&mut text);
-                    geo.write_members(&mut obj);
-                    obj.finish();
-                    String::from_utf8(text).expect("the JSON writer writes UTF-8")
-                }
-                Ok(_) => {
-                    cx.count(crate::enrich::geoip::Skip::NotFound.counter());
-                    return Ok(true);
-                }
-                Err(skip) => {
-                    cx.count(skip.counter());
-                    return Ok(true);
-                }
-            }
-        };
-        doc.set(&self.target, Value::Raw(Cow::Owned(geo)));
-        cx.count(crate::blueprints::geoip::ENRICHED);
-        Ok(true)
     }
 }
 

@@ -33,10 +33,12 @@
 
 use std::borrow::Cow;
 use std::fmt;
+#[cfg(feature = "regex")]
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::str::FromStr;
 
 use hmac::{Hmac, Mac};
+#[cfg(feature = "regex")]
 use regex::{Regex, RegexSet};
 use sha2::Sha256;
 
@@ -151,6 +153,7 @@ impl Pattern {
     }
 
     /// The candidate regex; [`Pattern::confirm`] then checks each match.
+    #[cfg(feature = "regex")]
     fn regex(self) -> &'static str {
         match self {
             Pattern::Email => r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}",
@@ -166,6 +169,7 @@ impl Pattern {
     }
 
     /// Whether a candidate match really is one.
+    #[cfg(feature = "regex")]
     fn confirm(self, text: &str) -> bool {
         match self {
             Pattern::Ipv4 => Ipv4Addr::from_str(text).is_ok(),
@@ -177,6 +181,7 @@ impl Pattern {
 }
 
 /// The Luhn checksum over the digits of `text`.
+#[cfg(feature = "regex")]
 fn luhn(text: &str) -> bool {
     let digits: Vec<u32> = text.chars().filter_map(|c| c.to_digit(10)).collect();
     if !(13..=19).contains(&digits.len()) {
@@ -202,7 +207,8 @@ fn luhn(text: &str) -> bool {
     sum % 10 == 0
 }
 
-/// Finds secrets inside text and replaces them.
+/// Finds secrets inside text and replaces them (with the `regex` feature).
+#[cfg(feature = "regex")]
 #[derive(Debug, Clone)]
 pub struct Redactor {
     /// One pass tells which patterns occur at all (most strings have none).
@@ -211,6 +217,7 @@ pub struct Redactor {
     hasher: Option<Hasher>,
 }
 
+#[cfg(feature = "regex")]
 impl Redactor {
     /// A redactor of these patterns; a hasher is needed for [`Action::Hash`].
     pub fn new(
@@ -299,6 +306,7 @@ impl Redactor {
 
 /// The confirmed secret within a candidate match, if any. IPv6 candidates
 /// may carry a trailing `:` or `.` of the sentence around them.
+#[cfg(feature = "regex")]
 fn confirmed(pattern: Pattern, text: &str, start: usize, end: usize) -> Option<(usize, usize)> {
     let candidate = &text[start..end];
     if pattern.confirm(candidate) {
@@ -317,6 +325,7 @@ fn confirmed(pattern: Pattern, text: &str, start: usize, end: usize) -> Option<(
 #[derive(Debug, Clone, Default)]
 pub struct Redact {
     fields: Vec<(Path, Action)>,
+    #[cfg(feature = "regex")]
     patterns: Option<Redactor>,
     hasher: Option<Hasher>,
 }
@@ -337,6 +346,7 @@ impl Redact {
     }
 
     /// Replaces secrets inside every string value.
+    #[cfg(feature = "regex")]
     pub fn patterns(mut self, redactor: Redactor) -> Self {
         self.patterns = Some(redactor);
         self
@@ -380,6 +390,7 @@ impl Stage for Redact {
                 }
             }
         }
+        #[cfg(feature = "regex")]
         if let Some(redactor) = &self.patterns {
             doc.for_each_str_mut(&mut |s| {
                 if let Some(clean) = redactor.redact(s) {
@@ -395,10 +406,12 @@ impl Stage for Redact {
 mod tests {
     use super::*;
 
+    #[cfg(feature = "regex")]
     fn all() -> Redactor {
         Redactor::new(Pattern::ALL.map(|p| (p, Action::Mask)), None).unwrap()
     }
 
+    #[cfg(feature = "regex")]
     #[test]
     fn each_pattern_finds_its_secret() {
         let r = all();
@@ -414,6 +427,7 @@ mod tests {
         }
     }
 
+    #[cfg(feature = "regex")]
     #[test]
     fn lookalikes_are_left_alone() {
         let r = all();
@@ -441,6 +455,7 @@ mod tests {
         );
     }
 
+    #[cfg(feature = "regex")]
     #[test]
     fn drop_is_refused_for_patterns_and_hash_needs_a_key() {
         assert!(Redactor::new([(Pattern::Email, Action::Drop)], None).is_err());
