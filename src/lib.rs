@@ -75,10 +75,15 @@
 //! - [`formats`]: log parsers and JSON/CSV writers; [`enrich`]: GeoIP. Neither
 //!   knows about Firehose: use them anywhere.
 //! - [`blueprints`]: the transforms behind the ready-made binaries.
+//! - [`reingest`]: the frame re-ingested records carry; with the `aws`
+//!   feature, `aws`: the Firehose/Kinesis writer, re-ingestion, the
+//!   Kinesis-to-Firehose forwarder and DynamoDB lookups.
 //!
 //! The crate re-exports [`lambda_runtime`] (and through it `tracing`) so a
 //! function needs no other dependency.
 
+#[cfg(feature = "aws")]
+pub mod aws;
 pub mod blueprints;
 mod codec;
 pub mod config;
@@ -88,6 +93,7 @@ pub mod enrich;
 pub mod event;
 pub mod formats;
 pub mod pipeline;
+pub mod reingest;
 pub mod response;
 pub mod runtime;
 pub mod telemetry;
