@@ -307,6 +307,7 @@ pub(crate) fn process_event<T: Transform>(
     let mut failures = Vec::new();
     let mut summary = Summary::new(&event.invocation_id);
     let give_up_at = deadline.map(|d| d.checked_sub(config.deadline_margin).unwrap_or(started));
+    prepare(transform, event, give_up_at, &mut cx);
     let mut out_of_time = false;
 
     for (index, wire) in records.iter().enumerate() {
@@ -323,10 +324,13 @@ pub(crate) fn process_event<T: Transform>(
                     match codec::decode_append(payload, &mut decoded) {
                         Err(error) => Outcome::Failed(Failure::new(NOT_BASE64).with_detail(error)),
                         Ok(()) => {
-                            summary.data_bytes_in += decoded.len() as u64;
+                            // A re-ingested record comes back framed: the
+                            // transform sees the original data.
+                            let data = &decoded[crate::reingest::frame_len(&decoded)..];
+                            summary.data_bytes_in += data.len() as u64;
                             let record = Record {
                                 id,
-                                data: &decoded,
+                                data,
                                 approximate_arrival_timestamp: wire.approximate_arrival_timestamp,
                                 source: wire.source(),
                             };
@@ -428,6 +432,29 @@ pub(crate) fn process_event<T: Transform>(
         response,
         summary,
         failures,
+    }
+}
+
+/// Runs the transform's once-per-batch [`Transform::prepare`]; a panic there
+/// is logged and the records still run (each does its own work then).
+fn prepare<T: Transform>(
+    transform: &T,
+    event: &Event<'_>,
+    deadline: Option<Instant>,
+    cx: &mut Context,
+) {
+    let batch = crate::transform::Batch::new(event, deadline);
+    IN_RECORD.with(|flag| flag.set(true));
+    let result = panic::catch_unwind(AssertUnwindSafe(|| transform.prepare(&batch, cx)));
+    IN_RECORD.with(|flag| flag.set(false));
+    if result.is_err() {
+        let location = PANIC_LOCATION
+            .with(|l| l.borrow_mut().take())
+            .unwrap_or_default();
+        lambda_runtime::tracing::error!(
+            location,
+            "the transform's prepare panicked; records run without it"
+        );
     }
 }
 

@@ -77,6 +77,9 @@
 //! - [`doc`]: a JSON document read in place; [`pipeline`]: a transform
 //!   composed of stages over such documents.
 //! - [`blueprints`]: the transforms behind the ready-made binaries.
+//! - [`reingest`]: the frame re-ingested records carry; with the `aws`
+//!   feature, `aws`: the Firehose/Kinesis writer, re-ingestion, the
+//!   Kinesis-to-Firehose forwarder and DynamoDB lookups.
 //!
 //! ## One dependency
 //!
@@ -108,6 +111,8 @@
 //! `panic = "unwind"`, Cargo's default; keep it in `[profile.release]` (see
 //! [`engine::ISOLATES_PANICS`]).
 
+#[cfg(feature = "aws")]
+pub mod aws;
 pub mod blueprints;
 mod codec;
 pub mod config;
@@ -117,6 +122,7 @@ pub mod enrich;
 pub mod event;
 pub mod formats;
 pub mod pipeline;
+pub mod reingest;
 pub mod response;
 pub mod runtime;
 pub mod telemetry;

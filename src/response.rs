@@ -487,6 +487,38 @@ impl Response {
         });
     }
 
+    /// Changes the result of the entry at `index` between `Dropped` and
+    /// `ProcessingFailed` (entries without data), keeping the exact size.
+    /// Returns `false`, changing nothing, for an `Ok` entry, an `Ok` result
+    /// or an index past the end: an `Ok` entry carries data that cannot be
+    /// added or removed here.
+    ///
+    /// Re-ingestion uses it to answer `Dropped` for a record once its data is
+    /// written back (`Dropped` is shorter, so the budget still holds).
+    ///
+    /// ```
+    /// use firehose_transform::response::{RecordResult, Response};
+    ///
+    /// let mut response = Response::new(false);
+    /// response.push_encoded("r1", RecordResult::ProcessingFailed, None, &Default::default());
+    /// assert!(response.set_result(0, RecordResult::Dropped));
+    /// assert_eq!(response.serialized_len(), response.to_json().len());
+    /// assert!(!response.set_result(0, RecordResult::Ok));
+    /// assert!(!response.set_result(1, RecordResult::Dropped));
+    /// ```
+    pub fn set_result(&mut self, index: usize, result: RecordResult) -> bool {
+        let Some(entry) = self.entries.get_mut(index) else {
+            return false;
+        };
+        if entry.result == RecordResult::Ok || result == RecordResult::Ok {
+            return false;
+        }
+        self.serialized_len =
+            self.serialized_len - entry.result.as_str().len() + result.as_str().len();
+        entry.result = result;
+        true
+    }
+
     /// The records, in order.
     pub fn records(&self) -> impl ExactSizeIterator<Item = ResponseRecordRef<'_>> + '_ {
         let mut id_start = 0;

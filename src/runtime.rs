@@ -128,9 +128,10 @@ where
     let configured = EngineConfig::from_settings(&settings).and_then(|engine_config| {
         // Metrics are for CloudWatch: off locally unless asked for.
         let metrics = MetricsConfig::from_settings(&settings, on_lambda)?;
-        Ok((engine_config, metrics, init(&settings)?))
+        let overflow = Overflow::from_settings(&settings)?;
+        Ok((engine_config, metrics, overflow, init(&settings)?))
     });
-    let (engine_config, metrics, transform) = match configured {
+    let (engine_config, metrics, overflow, transform) = match configured {
         Ok(parts) => parts,
         Err(error) => {
             eprintln!("{program}: configuration error: {error}");
@@ -140,10 +141,60 @@ where
     for warning in engine_config.warnings() {
         tracing::warn!("{warning}");
     }
-    let engine = Engine::with_config(transform, engine_config);
+    let engine = Served {
+        engine: Engine::with_config(transform, engine_config),
+        overflow,
+    };
     match local_args {
         None => serve_lambda(&engine, &metrics, &program),
         Some(args) => run_local(&engine, &metrics, &args, &program),
+    }
+}
+
+/// What happens to records that do not fit the response: with the `aws`
+/// feature and `REINGEST` set, they are re-ingested; otherwise they fail.
+#[derive(Debug)]
+struct Overflow {
+    #[cfg(feature = "aws")]
+    reingest: Option<crate::aws::reingest::Reingest>,
+}
+
+impl Overflow {
+    fn from_settings(settings: &Settings) -> Result<Overflow, ConfigError> {
+        #[cfg(feature = "aws")]
+        {
+            Ok(Overflow {
+                reingest: crate::aws::reingest::Reingest::from_settings(settings)?,
+            })
+        }
+        #[cfg(not(feature = "aws"))]
+        match settings.get("REINGEST") {
+            Some(_) => Err(ConfigError::new(
+                "REINGEST",
+                "re-ingestion needs a binary built with the `aws` feature (cargo build --features aws)",
+            )),
+            None => Ok(Overflow {}),
+        }
+    }
+}
+
+/// The engine and what runs after it on each batch.
+struct Served<T> {
+    engine: Engine<T>,
+    overflow: Overflow,
+}
+
+impl<T: Transform> Served<T> {
+    fn process(&self, event: &Event<'_>, deadline: Option<Instant>) -> Invocation {
+        #[allow(unused_mut)]
+        let mut invocation = self.engine.process(event, deadline);
+        #[cfg(feature = "aws")]
+        if let Some(reingest) = &self.overflow.reingest {
+            reingest.apply(&self.engine, event, &mut invocation, deadline);
+        }
+        #[cfg(not(feature = "aws"))]
+        let _ = &self.overflow;
+        invocation
     }
 }
 
@@ -211,7 +262,7 @@ fn log_invocation(
 }
 
 fn serve_lambda<T: Transform>(
-    engine: &Engine<T>,
+    engine: &Served<T>,
     metrics: &MetricsConfig,
     program: &str,
 ) -> ExitCode {
@@ -406,7 +457,7 @@ impl LocalArgs {
 }
 
 fn run_local<T: Transform>(
-    engine: &Engine<T>,
+    engine: &Served<T>,
     metrics: &MetricsConfig,
     args: &LocalArgs,
     program: &str,
@@ -557,7 +608,7 @@ fn make_event(args: &LocalArgs, program: &str) -> ExitCode {
 }
 
 fn local_event<T: Transform>(
-    engine: &Engine<T>,
+    engine: &Served<T>,
     metrics: &MetricsConfig,
     args: &LocalArgs,
     out: &mut impl Write,
@@ -581,7 +632,7 @@ fn local_event<T: Transform>(
 /// `--lines` and `--json`: the records in Firehose-sized batches. Returns
 /// how many records there were.
 fn local_records<T: Transform>(
-    engine: &Engine<T>,
+    engine: &Served<T>,
     metrics: &MetricsConfig,
     args: &LocalArgs,
     out: &mut impl Write,

@@ -122,6 +122,19 @@ impl Summary {
         }
     }
 
+    /// Takes back one failure counted under `reason` for `record_id` (the
+    /// record was answered otherwise after all, e.g. re-ingested).
+    pub fn forget_failure(&mut self, record_id: &str, reason: &str) {
+        if let Some(at) = self.failures.iter().position(|g| g.reason == reason) {
+            let group = &mut self.failures[at];
+            group.count = group.count.saturating_sub(1);
+            group.record_ids.retain(|id| id != record_id);
+            if group.count == 0 {
+                self.failures.remove(at);
+            }
+        }
+    }
+
     /// Adds another invocation's figures (for local runs over several batches).
     pub fn merge(&mut self, other: &Summary) {
         self.records += other.records;

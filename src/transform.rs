@@ -49,8 +49,9 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
+use std::time::Instant;
 
-use crate::event::SourceMetadata;
+use crate::event::{Event, SourceMetadata};
 use crate::response::{Metadata, OtfMetadata};
 
 /// One Firehose record as a transform sees it: decoded data and metadata.
@@ -381,6 +382,53 @@ pub trait Transform: Send + Sync + 'static {
         Ok(())
     }
 
+    /// Runs once per invocation, before the first record: batch work for
+    /// the whole event, such as looking every record's key up in one call
+    /// (the DynamoDB lookup does) rather than one call per record. What it
+    /// finds it keeps in `self` (behind a lock) for the stages to use. A
+    /// panic here is logged and the records still run. Does nothing unless
+    /// overridden.
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use firehose_transform::{transform::Batch, Context, Failure, Output, Record, Transform};
+    ///
+    /// #[derive(Default)]
+    /// struct CountsFirst(AtomicUsize);
+    /// impl Transform for CountsFirst {
+    ///     type Item<'a> = ();
+    ///     fn prepare(&self, batch: &Batch<'_>, _cx: &mut Context) {
+    ///         let mut bytes = 0;
+    ///         batch.for_each_record(|record| bytes += record.data.len());
+    ///         self.0.store(bytes, Ordering::Relaxed);
+    ///     }
+    ///     fn parse(&self, _: &Record<'_>, _: &mut Context) -> Result<(), Failure> { Ok(()) }
+    ///     fn convert(&self, _: (), out: &mut Output, _: &mut Context) -> Result<(), Failure> {
+    ///         out.write(self.0.load(Ordering::Relaxed).to_string().as_bytes());
+    ///         Ok(())
+    ///     }
+    /// }
+    /// let processed = firehose_transform::testing::run(&CountsFirst::default(), ["ab", "cde"]);
+    /// assert_eq!(processed.text(1), "5");
+    /// ```
+    fn prepare(&self, batch: &Batch<'_>, cx: &mut Context) {
+        let _ = (batch, cx);
+    }
+
+    /// With re-ingestion on, called for a record whose output **alone** is
+    /// larger than the response budget, so that writing it back whole would
+    /// only bring it back too large again. Return the records to write back
+    /// in its place (each is processed again, in a later batch, as a record
+    /// of its own), or `None` to fail it (`ProcessingFailed`: Firehose keeps
+    /// it in the error prefix). The CloudWatch Logs processor splits its log
+    /// events in halves here. `record.data` is the original data. The record
+    /// is answered `Dropped` only when every part was written. Returns
+    /// `None` unless overridden.
+    fn split_oversized(&self, record: &Record<'_>) -> Option<Vec<Vec<u8>>> {
+        let _ = record;
+        None
+    }
+
     /// Stage 3, convert: writes the item in the output format. `cx` counts
     /// what is worth knowing about the writing (values truncated, defaults
     /// used, ...).
@@ -390,4 +438,63 @@ pub trait Transform: Send + Sync + 'static {
         out: &mut Output,
         cx: &mut Context,
     ) -> Result<(), Failure>;
+}
+
+/// The whole event, for [`Transform::prepare`]: its records decoded one
+/// after another, and the time by which the batch must be answered.
+#[derive(Debug, Clone, Copy)]
+pub struct Batch<'e> {
+    event: &'e Event<'e>,
+    deadline: Option<Instant>,
+}
+
+impl<'e> Batch<'e> {
+    /// The batch of `event`, to be done by `deadline` (none locally).
+    pub fn new(event: &'e Event<'e>, deadline: Option<Instant>) -> Self {
+        Batch { event, deadline }
+    }
+
+    /// How many records the event has.
+    pub fn len(&self) -> usize {
+        self.event.records.len()
+    }
+
+    /// Whether it has none.
+    pub fn is_empty(&self) -> bool {
+        self.event.records.is_empty()
+    }
+
+    /// When work must stop so the records can still be processed and
+    /// answered (the engine's margin already taken off).
+    pub fn deadline(&self) -> Option<Instant> {
+        self.deadline
+    }
+
+    /// The event itself.
+    pub fn event(&self) -> &'e Event<'e> {
+        self.event
+    }
+
+    /// Calls `f` on every record that decodes, in order, as the stages will
+    /// see it (base64 decoded, a re-ingestion frame removed). Records whose
+    /// data is not base64 are skipped: they fail on their own later.
+    pub fn for_each_record(&self, mut f: impl FnMut(&Record<'_>)) {
+        let mut decoded = Vec::new();
+        for wire in &self.event.records {
+            let Some(payload) = wire.payload() else {
+                continue;
+            };
+            decoded.clear();
+            if crate::codec::decode_append(payload, &mut decoded).is_err() {
+                continue;
+            }
+            let data = &decoded[crate::reingest::frame_len(&decoded)..];
+            f(&Record {
+                id: &wire.record_id,
+                data,
+                approximate_arrival_timestamp: wire.approximate_arrival_timestamp,
+                source: wire.source(),
+            });
+        }
+    }
 }

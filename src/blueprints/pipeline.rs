@@ -7,6 +7,7 @@
 //! | `FILTER` | unset | jq; a document is kept when it is true (as `select(FILTER)` keeps it) |
 //! | `GEOIP_DATABASE` | unset | MaxMind database(s); with `GEOIP_FIELD`, the path of the address |
 //! | `GEOIP_TARGET_FIELD` | `geo` | where the GeoIP fields go (a name or a path) |
+//! | `DYNAMODB_TABLE`, `DYNAMODB_KEY_FIELD`, … | unset | look a field up in a DynamoDB table (the `aws` feature; see `aws::dynamodb`) |
 //! | `REDACT_FIELDS` | unset | `.path:action,…`, action `drop`, `mask` or `hash` |
 //! | `REDACT_PATTERNS` | unset | `name[:action],…` of `email`, `ipv4`, `ipv6`, `credit_card`, `aws_access_key`; action `mask` (default) or `hash` |
 //! | `REDACT_HASH_KEY` | unset | the HMAC-SHA256 key, at least 32 bytes; required when anything is hashed |
@@ -18,7 +19,7 @@
 //! | `RECORD_DECODER` | `none` | `cloudwatch-logs`: each record is a CloudWatch Logs subscription envelope (gzip or plain); each log event's message is parsed by `INPUT_FORMAT`, control messages are dropped |
 //! | `ENVELOPE_FIELD` | `cloudwatch` | with a decoder: the member (name or path) its fields go under: `logGroup`, `logStream`, `owner`, `id`, `timestamp` |
 //!
-//! The stages run in this order: filter, GeoIP, redaction, then keys and
+//! The stages run in this order: filter, GeoIP, DynamoDB lookup, redaction, then keys and
 //! the writer, so the filter sees the record as it came and the keys and the
 //! output see it redacted (a hashed field gives a hashed partition key,
 //! never the clear value).
@@ -129,6 +130,19 @@ pub fn from_settings(settings: &Settings) -> Result<Pipeline, ConfigError> {
             .unwrap_or_else(|| crate::blueprints::geoip::DEFAULT_TARGET.to_string());
         let target = path_setting(vars::GEOIP_TARGET_FIELD, &target)?;
         pipeline = pipeline.stage(GeoIpField::new(geoip, field, target));
+    }
+
+    #[cfg(feature = "aws")]
+    if let Some(lookup) = crate::aws::dynamodb::LookupConfig::from_settings(settings)? {
+        let aws = crate::aws::Aws::from_env().map_err(|e| ConfigError::new("DYNAMODB_TABLE", e))?;
+        pipeline = pipeline.stage(crate::aws::dynamodb::DynamoDbLookup::new(&aws, lookup));
+    }
+    #[cfg(not(feature = "aws"))]
+    if settings.get("DYNAMODB_TABLE").is_some() {
+        return Err(ConfigError::new(
+            "DYNAMODB_TABLE",
+            "DynamoDB lookups need a binary built with the `aws` feature (cargo build --features aws)",
+        ));
     }
 
     if let Some(redact) = redact_from_settings(settings)? {

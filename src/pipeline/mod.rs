@@ -84,6 +84,42 @@ pub trait Stage: Send + Sync + fmt::Debug {
     fn changes_documents(&self) -> bool {
         true
     }
+
+    /// Once per batch, before any record: work on the whole batch at once,
+    /// such as one lookup call for every document's key. `docs` visits
+    /// every document of the batch as parsed (before any stage ran); the
+    /// records are parsed only if the stage asks. Does nothing unless
+    /// overridden.
+    fn prepare(&self, docs: &mut BatchDocs<'_>, cx: &mut Context) {
+        let _ = (docs, cx);
+    }
+}
+
+/// Every document of a batch, for [`Stage::prepare`], parsed when visited.
+pub struct BatchDocs<'x> {
+    visit: &'x mut dyn FnMut(&mut dyn FnMut(&Value<'_>)),
+    deadline: Option<std::time::Instant>,
+}
+
+impl BatchDocs<'_> {
+    /// Calls `f` on every document of the batch, in order. Records that do
+    /// not parse are skipped (they fail on their own later).
+    pub fn for_each(&mut self, mut f: impl FnMut(&Value<'_>)) {
+        (self.visit)(&mut f)
+    }
+
+    /// When the batch's work must be done by.
+    pub fn deadline(&self) -> Option<std::time::Instant> {
+        self.deadline
+    }
+}
+
+impl fmt::Debug for BatchDocs<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BatchDocs")
+            .field("deadline", &self.deadline)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Sets what Firehose routes a record by: partition keys, Iceberg table.
@@ -430,6 +466,32 @@ impl<'a> Docs<'a> {
 
 impl Transform for Pipeline {
     type Item<'a> = Docs<'a>;
+
+    /// Gives each stage its [`Stage::prepare`] over the batch's documents.
+    fn prepare(&self, batch: &crate::transform::Batch<'_>, cx: &mut Context) {
+        for stage in &self.stages {
+            let mut visit = |f: &mut dyn FnMut(&Value<'_>)| {
+                batch.for_each_record(|record| {
+                    let Ok(text) = std::str::from_utf8(record.data) else {
+                        return;
+                    };
+                    let pcx = ParseContext {
+                        arrival_ms: record.approximate_arrival_timestamp,
+                    };
+                    // Counters of this parse are not the records' own.
+                    let mut scratch = Context::default();
+                    if let Ok(docs) = self.documents(text, &pcx, &mut scratch) {
+                        docs.docs.iter().for_each(&mut *f);
+                    }
+                })
+            };
+            let mut docs = BatchDocs {
+                visit: &mut visit,
+                deadline: batch.deadline(),
+            };
+            stage.prepare(&mut docs, cx);
+        }
+    }
 
     /// Parses the documents and runs the stages (which may drop some).
     fn parse<'a>(&self, record: &Record<'a>, cx: &mut Context) -> Result<Docs<'a>, Failure> {
