@@ -237,12 +237,14 @@ impl LogConfig {
                 "WARN" => "warn",
                 // Lambda's FATAL: tracing's most severe level is ERROR.
                 "ERROR" | "FATAL" => "error",
-                _ => return Err(ConfigError::new(
-                    LEVEL,
-                    format!(
+                _ => {
+                    return Err(ConfigError::new(
+                        LEVEL,
+                        format!(
                         "{level:?} is not a log level (TRACE, DEBUG, INFO, WARN, ERROR or FATAL)"
                     ),
-                )),
+                    ))
+                }
             }
             .to_string(),
             None => match settings.get("RUST_LOG") {

@@ -470,6 +470,8 @@ async fn batch_get(
                 .request_items(&config.table, request)
                 .send();
             let result = match super::time_left(deadline) {
+                // The SDK's own error type is large; it is built once per failed call.
+                #[allow(clippy::result_large_err)]
                 Some(left) => tokio::time::timeout(left, send).await.unwrap_or_else(|_| {
                     Err(aws_sdk_dynamodb::error::SdkError::timeout_error("deadline"))
                 }),

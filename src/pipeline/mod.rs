@@ -95,9 +95,12 @@ pub trait Stage: Send + Sync + fmt::Debug {
     }
 }
 
+/// Walks a batch's documents, calling the function it is given on each.
+type VisitDocs<'x> = dyn FnMut(&mut dyn FnMut(&Value<'_>)) + 'x;
+
 /// Every document of a batch, for [`Stage::prepare`], parsed when visited.
 pub struct BatchDocs<'x> {
-    visit: &'x mut dyn FnMut(&mut dyn FnMut(&Value<'_>)),
+    visit: &'x mut VisitDocs<'x>,
     deadline: Option<std::time::Instant>,
 }
 
