@@ -74,7 +74,9 @@ pub(crate) fn frame_len(data: &[u8]) -> usize {
 /// use firehose_transform::blueprints::process_record::ProcessRecord;
 ///
 /// let event = EventBuilder::new().lines(["a".repeat(100), "b".repeat(100), "c".repeat(100)]).build();
-/// let config = EngineConfig { response_budget: 300, ..EngineConfig::default() };
+/// // Room for every record to fail (313 bytes) and for the first one whole
+/// // (445 bytes), not for the second.
+/// let config = EngineConfig { response_budget: 500, ..EngineConfig::default() };
 /// let invocation = Engine::with_config(ProcessRecord::default(), config).process(&event, None);
 /// assert_eq!(firehose_transform::reingest::overflowed(&invocation), vec![1, 2]);
 /// ```
@@ -100,7 +102,8 @@ pub fn overflowed(invocation: &Invocation) -> Vec<usize> {
 /// use firehose_transform::response::RecordResult;
 ///
 /// let event = EventBuilder::new().lines(["a".repeat(100), "b".repeat(100)]).build();
-/// let config = EngineConfig { response_budget: 250, ..EngineConfig::default() };
+/// // Room for the first record whole (345 bytes), not the second (477).
+/// let config = EngineConfig { response_budget: 400, ..EngineConfig::default() };
 /// let mut invocation = Engine::with_config(ProcessRecord::default(), config).process(&event, None);
 /// let before = invocation.response.serialized_len();
 /// assert!(firehose_transform::reingest::answer_dropped(&mut invocation, 1));

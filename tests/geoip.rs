@@ -690,7 +690,7 @@ fn fields_and_language_settings_are_checked_against_the_databases() {
     let error = with(&[("GEOIP_DATABASE", &city), ("GEOIP_LANGUAGE", "xx")]).unwrap_err();
     assert_eq!(
         error.to_string(),
-        "GEOIP_LANGUAGE: \"xx\" is not a language of the databases (they have de, en, es, fr, ja, pt-BR, ru, zh-CN)"
+        "GEOIP_LANGUAGE: \"xx\" is not a language of the databases (they have de, en, es, fr, ja, pt-BR, ru, zh, zh-CN)"
     );
     let geoip = with(&[("GEOIP_DATABASE", &city), ("GEOIP_LANGUAGE", "DE")])
         .unwrap()

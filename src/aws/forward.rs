@@ -274,12 +274,13 @@ impl<'a> StreamEvent<'a> {
     }
 }
 
-/// A DynamoDB JSON image (`{"a":{"S":"x"}}`) as plain JSON (`{"a":"x"}`).
+/// A DynamoDB JSON image (`{"a":{"S":"x"}}`) as plain JSON (`{"a":"x"}`),
+/// members in name order (DynamoDB keeps no attribute order).
 ///
 /// ```
 /// use firehose_transform::aws::forward::image_to_json;
 /// let plain = image_to_json(r#"{"id":{"S":"a"},"n":{"N":"1.5"},"tags":{"SS":["x"]},"m":{"M":{"ok":{"BOOL":true},"z":{"NULL":true}}}}"#).unwrap();
-/// assert_eq!(plain, r#"{"id":"a","n":1.5,"tags":["x"],"m":{"ok":true,"z":null}}"#);
+/// assert_eq!(plain, r#"{"id":"a","m":{"ok":true,"z":null},"n":1.5,"tags":["x"]}"#);
 /// ```
 pub fn image_to_json(image: &str) -> Result<String, String> {
     let members: Vec<(String, serde_json::Value)> =

@@ -732,6 +732,10 @@ pub struct GeoIpBuilder {
     cache_slots: usize,
 }
 
+/// The locales MaxMind documents for the names of GeoIP2 and GeoLite2
+/// databases.
+pub const MAXMIND_LOCALES: &[&str] = &["de", "en", "es", "fr", "ja", "pt-BR", "ru", "zh-CN"];
+
 impl GeoIpBuilder {
     /// Adds a database file; its kind is detected from its metadata.
     /// Earlier databases take precedence for a field several provide.
@@ -787,14 +791,19 @@ impl GeoIpBuilder {
             opened.push(Database::open(path, *kind, self.cache_slots)?);
         }
 
-        // The language must be one the databases declare (matched in any
-        // case, spelled as they spell it): a typo would otherwise give
-        // English names without a word. Databases without names (ASN)
-        // declare none and are not asked.
+        // The language must be one the databases declare, or one of the
+        // locales MaxMind documents for GeoIP2 and GeoLite2 (MaxMind's own
+        // test databases declare only `en` and `zh` yet hold names in all of
+        // them), matched in any case and spelled as listed: a typo would
+        // otherwise give English names without a word. Databases without
+        // names (ASN) declare none and are not asked.
         let mut declared: Vec<&str> = opened
             .iter()
             .flat_map(|db| db.reader.metadata().languages.iter().map(String::as_str))
             .collect();
+        if !declared.is_empty() {
+            declared.extend_from_slice(MAXMIND_LOCALES);
+        }
         declared.sort_unstable();
         declared.dedup();
         let mut language = self.language.clone();
