@@ -16,9 +16,10 @@
 //! assert_eq!(error.to_string(), "BATCH: \"12x\" is not valid: invalid digit found in string");
 //! ```
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 use std::str::FromStr;
+use std::sync::{Arc, Mutex};
 
 /// A bad or missing setting: which variable, and what is wrong with it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,12 +60,44 @@ impl std::error::Error for ConfigError {}
 #[derive(Debug, Clone, Default)]
 pub struct Settings {
     given: Option<HashMap<String, String>>,
+    /// The names asked for, when recording (see [`Settings::recording`]).
+    read: Option<Arc<Mutex<BTreeSet<String>>>>,
 }
 
 impl Settings {
     /// Settings read from the process environment.
     pub fn from_env() -> Self {
-        Settings { given: None }
+        Settings::default()
+    }
+
+    /// Settings from the given pairs that also record every name asked for,
+    /// so a test can check that the variables a configuration reads are the
+    /// ones it documents.
+    ///
+    /// ```
+    /// use firehose_transform::config::Settings;
+    ///
+    /// let settings = Settings::recording([("A", "1")]);
+    /// let _ = settings.get("A");
+    /// let _ = settings.flag("B", false);
+    /// assert_eq!(settings.names_read(), ["A", "B"]);
+    /// ```
+    pub fn recording<K: Into<String>, V: Into<String>>(
+        pairs: impl IntoIterator<Item = (K, V)>,
+    ) -> Self {
+        Settings {
+            read: Some(Arc::default()),
+            ..Settings::from_pairs(pairs)
+        }
+    }
+
+    /// The names asked for so far, sorted (empty unless [`Settings::recording`]).
+    pub fn names_read(&self) -> Vec<String> {
+        self.read.as_ref().map_or_else(Vec::new, |read| {
+            read.lock()
+                .map(|names| names.iter().cloned().collect())
+                .unwrap_or_default()
+        })
     }
 
     /// Settings from the given pairs only (for tests).
@@ -78,12 +111,18 @@ impl Settings {
                     .map(|(k, v)| (k.into(), v.into()))
                     .collect(),
             ),
+            read: None,
         }
     }
 
     /// The value of `name`; `None` when unset or blank (a blank variable in the
     /// Lambda console means "not set").
     pub fn get(&self, name: &str) -> Option<String> {
+        if let Some(read) = &self.read {
+            if let Ok(mut names) = read.lock() {
+                names.insert(name.to_string());
+            }
+        }
         let value = match &self.given {
             Some(map) => map.get(name).cloned(),
             None => std::env::var(name).ok(),

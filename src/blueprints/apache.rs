@@ -323,6 +323,18 @@ impl Transform for ApacheToCsv {
     }
 }
 
+/// The variables `apachelog-to-json` reads (beside the engine's).
+pub const JSON_VARIABLES: &[&str] = &[
+    APPEND_NEWLINE,
+    crate::enrich::geoip::DATABASE,
+    crate::enrich::geoip::FIELDS,
+    crate::enrich::geoip::LANGUAGE,
+    crate::blueprints::geoip::TARGET_FIELD,
+];
+
+/// The variables `apachelog-to-csv` reads (beside the engine's).
+pub const CSV_VARIABLES: &[&str] = &[APPEND_NEWLINE];
+
 #[cfg(test)]
 mod tests {
     use super::*;

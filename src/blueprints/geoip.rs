@@ -550,6 +550,17 @@ impl<'de> serde::Deserialize<'de> for Address<'de> {
     }
 }
 
+/// The variables `geoip-enrich` reads (beside the engine's).
+pub const VARIABLES: &[&str] = &[
+    APPEND_NEWLINE,
+    geoip::DATABASE,
+    geoip::FIELDS,
+    geoip::LANGUAGE,
+    TARGET_FIELD,
+    IP_FIELD,
+    PASS_INVALID_RECORDS,
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -324,6 +324,28 @@ fn redact_from_settings(settings: &Settings) -> Result<Option<Redact>, ConfigErr
     Ok(Some(redact))
 }
 
+/// The variables `firehose-pipeline` reads (beside the engine's).
+pub const VARIABLES: &[&str] = &[
+    vars::INPUT_FORMAT,
+    vars::FILTER,
+    crate::enrich::geoip::DATABASE,
+    crate::enrich::geoip::FIELDS,
+    crate::enrich::geoip::LANGUAGE,
+    vars::GEOIP_FIELD,
+    crate::blueprints::geoip::IP_FIELD,
+    vars::GEOIP_TARGET_FIELD,
+    vars::REDACT_FIELDS,
+    vars::REDACT_PATTERNS,
+    vars::REDACT_HASH_KEY,
+    vars::PARTITION_KEYS,
+    vars::ICEBERG_DATABASE,
+    vars::ICEBERG_TABLE,
+    vars::ICEBERG_OPERATION,
+    vars::OUTPUT_FORMAT,
+    vars::CSV_COLUMNS,
+    vars::BAD_LINE,
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -123,6 +123,14 @@ impl Transform for ProcessRecord {
     }
 }
 
+/// The variables `process-record` reads (beside the engine's).
+pub const VARIABLES: &[&str] = &[
+    APPEND_NEWLINE,
+    "DROP_EMPTY_RECORDS",
+    "KEEP_REGEX",
+    "DROP_REGEX",
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;

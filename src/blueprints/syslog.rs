@@ -252,6 +252,9 @@ impl<F: SyslogFormat> Transform for SyslogTo<F> {
     }
 }
 
+/// The variables `syslog-to-json` and `syslog-to-csv` read (beside the engine's).
+pub const VARIABLES: &[&str] = &[APPEND_NEWLINE];
+
 #[cfg(test)]
 mod tests {
     use super::*;
