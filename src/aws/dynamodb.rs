@@ -439,102 +439,119 @@ async fn batch_get(
         }
         Some(parts.join(","))
     };
-    for chunk in keys.chunks(MAX_KEYS_PER_CALL) {
-        let mut pending: Vec<Key> = chunk.to_vec();
-        let mut backoff = Backoff::new(
+    // Keys left unprocessed go back to the front of the queue and fill the
+    // next call up to 100 with new keys: no call is spent on a few retries.
+    let mut queue: std::collections::VecDeque<Key> = keys.into();
+    let new_backoff = || {
+        Backoff::new(
             Duration::from_millis(25),
             Duration::from_secs(1),
             config.max_attempts,
-        );
-        let mut last_error: String;
-        loop {
-            if super::time_left(deadline).is_some_and(|left| left.is_zero()) {
-                last_error = "invocation deadline reached before the lookup".to_string();
-                break;
-            }
-            let request = KeysAndAttributes::builder()
-                .set_keys(Some(
-                    pending
-                        .iter()
-                        .map(|k| HashMap::from([(config.key_attribute.clone(), k.attribute())]))
-                        .collect(),
-                ))
-                .set_projection_expression(projection.clone())
-                .set_expression_attribute_names((!names.is_empty()).then(|| names.clone()))
-                .consistent_read(config.consistent_read)
-                .build()
-                .expect("keys are set");
-            calls += 1;
-            let send = client
-                .batch_get_item()
-                .request_items(&config.table, request)
-                .send();
-            let result = match super::time_left(deadline) {
-                // The SDK's own error type is large; it is built once per failed call.
-                #[allow(clippy::result_large_err)]
-                Some(left) => tokio::time::timeout(left, send).await.unwrap_or_else(|_| {
-                    Err(aws_sdk_dynamodb::error::SdkError::timeout_error("deadline"))
-                }),
-                None => send.await,
-            };
-            match result {
-                Ok(output) => {
-                    let items = output
-                        .responses()
-                        .and_then(|r| r.get(&config.table))
-                        .map(Vec::as_slice)
-                        .unwrap_or_default();
-                    let mut answered: HashMap<Key, Arc<str>> = HashMap::new();
-                    for item in items {
-                        if let Some(key) = item
-                            .get(&config.key_attribute)
-                            .and_then(Key::from_attribute)
-                        {
-                            answered.insert(key, Arc::from(item_json(item, config)));
-                        }
-                    }
-                    let unprocessed: Vec<Key> = output
-                        .unprocessed_keys()
-                        .and_then(|u| u.get(&config.table))
-                        .map(|k| {
-                            k.keys()
-                                .iter()
-                                .filter_map(|key| {
-                                    key.get(&config.key_attribute).and_then(Key::from_attribute)
-                                })
-                                .collect()
-                        })
-                        .unwrap_or_default();
-                    let mut still = Vec::new();
-                    for key in pending {
-                        if let Some(item) = answered.remove(&key) {
-                            found.push((key, Some(item)));
-                        } else if unprocessed.contains(&key) {
-                            still.push(key);
-                        } else {
-                            found.push((key, None));
-                        }
-                    }
-                    pending = still;
-                    last_error = "UnprocessedKeys: throttled past the retries".to_string();
-                }
-                Err(error) => {
-                    let error = call_error(error);
-                    last_error = error.message;
-                    if !error.retryable {
-                        break;
+        )
+    };
+    let mut backoff = new_backoff();
+    while !queue.is_empty() {
+        if super::time_left(deadline).is_some_and(|left| left.is_zero()) {
+            let error = "invocation deadline reached before the lookup".to_string();
+            failed.extend(queue.drain(..).map(|k| (k, error.clone())));
+            break;
+        }
+        let take = queue.len().min(MAX_KEYS_PER_CALL);
+        let pending: Vec<Key> = queue.drain(..take).collect();
+        let request = KeysAndAttributes::builder()
+            .set_keys(Some(
+                pending
+                    .iter()
+                    .map(|k| HashMap::from([(config.key_attribute.clone(), k.attribute())]))
+                    .collect(),
+            ))
+            .set_projection_expression(projection.clone())
+            .set_expression_attribute_names((!names.is_empty()).then(|| names.clone()))
+            .consistent_read(config.consistent_read)
+            .build()
+            .expect("keys are set");
+        calls += 1;
+        let send = client
+            .batch_get_item()
+            .request_items(&config.table, request)
+            .send();
+        let result = match super::time_left(deadline) {
+            // The SDK's own error type is large; it is built once per failed call.
+            #[allow(clippy::result_large_err)]
+            Some(left) => tokio::time::timeout(left, send).await.unwrap_or_else(|_| {
+                Err(aws_sdk_dynamodb::error::SdkError::timeout_error("deadline"))
+            }),
+            None => send.await,
+        };
+        let (retry, error) = match result {
+            Ok(output) => {
+                let items = output
+                    .responses()
+                    .and_then(|r| r.get(&config.table))
+                    .map(Vec::as_slice)
+                    .unwrap_or_default();
+                let mut answered: HashMap<Key, Arc<str>> = HashMap::new();
+                for item in items {
+                    if let Some(key) = item
+                        .get(&config.key_attribute)
+                        .and_then(Key::from_attribute)
+                    {
+                        answered.insert(key, Arc::from(item_json(item, config)));
                     }
                 }
+                let unprocessed: std::collections::HashSet<Key> = output
+                    .unprocessed_keys()
+                    .and_then(|u| u.get(&config.table))
+                    .map(|k| {
+                        k.keys()
+                            .iter()
+                            .filter_map(|key| {
+                                key.get(&config.key_attribute).and_then(Key::from_attribute)
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let mut retry = Vec::new();
+                for key in pending {
+                    if let Some(item) = answered.remove(&key) {
+                        found.push((key, Some(item)));
+                    } else if unprocessed.contains(&key) {
+                        retry.push(key);
+                    } else {
+                        found.push((key, None));
+                    }
+                }
+                (
+                    retry,
+                    "UnprocessedKeys: throttled past the retries".to_string(),
+                )
             }
-            if pending.is_empty() {
-                break;
+            Err(error) => {
+                let error = call_error(error);
+                if !error.retryable {
+                    failed.extend(pending.into_iter().map(|k| (k, error.message.clone())));
+                    failed.extend(queue.drain(..).map(|k| (k, error.message.clone())));
+                    break;
+                }
+                (pending, error.message)
             }
-            match backoff.next_wait(deadline) {
-                Some(wait) => tokio::time::sleep(wait).await,
-                None => break,
+        };
+        if retry.is_empty() {
+            backoff = new_backoff();
+            continue;
+        }
+        match backoff.next_wait(deadline) {
+            Some(wait) => {
+                for key in retry.into_iter().rev() {
+                    queue.push_front(key);
+                }
+                tokio::time::sleep(wait).await;
+            }
+            None => {
+                failed.extend(retry.into_iter().map(|k| (k, error.clone())));
+                backoff = new_backoff();
             }
         }
-        failed.extend(pending.into_iter().map(|k| (k, last_error.clone())));
     }
     (found, failed, calls)
 }

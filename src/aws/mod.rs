@@ -83,6 +83,16 @@ impl Aws {
     /// assert_eq!(aws.region(), Some("eu-west-1"));
     /// ```
     pub fn from_env() -> Result<Aws, SetupError> {
+        Aws::load(None)
+    }
+
+    /// [`from_env`](Aws::from_env), with every service at `endpoint`
+    /// (a local server, a proxy) whatever `AWS_ENDPOINT_URL` says.
+    pub fn with_endpoint(endpoint: &str) -> Result<Aws, SetupError> {
+        Aws::load(Some(endpoint))
+    }
+
+    fn load(endpoint: Option<&str>) -> Result<Aws, SetupError> {
         let handle = start_runtime()?;
         let http_client = aws_smithy_http_client::Builder::new()
             .tls_provider(Provider::Rustls(CryptoMode::Ring))
@@ -90,6 +100,10 @@ impl Aws {
         let loader = aws_config::defaults(BehaviorVersion::latest())
             .http_client(http_client)
             .retry_config(RetryConfig::disabled());
+        let loader = match endpoint {
+            Some(url) => loader.endpoint_url(url),
+            None => loader,
+        };
         let config = block_on_handle(&handle, async move { loader.load().await })?;
         if config.region().is_none() {
             return Err(SetupError(
