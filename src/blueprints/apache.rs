@@ -330,10 +330,11 @@ pub const JSON_VARIABLES: &[&str] = &[
     crate::enrich::geoip::FIELDS,
     crate::enrich::geoip::LANGUAGE,
     crate::blueprints::geoip::TARGET_FIELD,
+    crate::blueprints::BAD_LINE,
 ];
 
 /// The variables `apachelog-to-csv` reads (beside the engine's).
-pub const CSV_VARIABLES: &[&str] = &[APPEND_NEWLINE];
+pub const CSV_VARIABLES: &[&str] = &[APPEND_NEWLINE, crate::blueprints::BAD_LINE];
 
 #[cfg(test)]
 mod tests {

@@ -326,7 +326,11 @@ fn redact_from_settings(settings: &Settings) -> Result<Option<Redact>, ConfigErr
 
 /// The variables `firehose-pipeline` reads (beside the engine's).
 pub const VARIABLES: &[&str] = &[
+    vars::RECORD_DECODER,
+    vars::ENVELOPE_FIELD,
     vars::INPUT_FORMAT,
+    crate::pipeline::input::VPC_FLOW_FIELDS,
+    crate::pipeline::input::CLOUDFRONT_FIELDS,
     vars::FILTER,
     crate::enrich::geoip::DATABASE,
     crate::enrich::geoip::FIELDS,
