@@ -242,6 +242,8 @@ fn function_exited(function: &mut Guard) -> Option<String> {
         .map(|status| format!("process-record exited ({status})"))
 }
 
+/// Starts `process-record` with only the emulator's environment and
+/// `settings`: nothing from the test's own environment leaks in.
 fn start_function(
     dir: &Path,
     emulator_env: &HashMap<String, String>,
