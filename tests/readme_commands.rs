@@ -134,6 +134,10 @@ const COMMANDS: &[(&str, Check)] = &[
         ),
     ),
     (
+        "cargo test",
+        Check::Listed("the whole test suite, which this test is part of"),
+    ),
+    (
         "SKIP_LAMBDA_E2E=1 cargo test",
         Check::Listed(
             "the whole test suite, which this test is part of; build.rs turns the variable \
