@@ -19,10 +19,13 @@
 //!   the scratch directory;
 //! - a `cargo lambda build` output is the test's own binary of that name.
 //!
-//! The commands that need AWS are parsed the way the AWS CLI would get them,
-//! their JSON arguments read, and the environment they give a function is
-//! started locally with that binary, so a configuration the README shows is
-//! one that works.
+//! The `aws` commands run with the real AWS CLI against a local listener
+//! (`--endpoint-url`, fake credentials), which takes the request the CLI would
+//! send AWS: so the CLI's own argument parsing is checked (its `Variables={..}`
+//! shorthand breaks on a comma in a value). The environment they give a
+//! function is then started locally with that binary, so a configuration the
+//! README shows is one that works. The other commands that need AWS or take
+//! minutes are listed with the reason, and what can be checked of them is.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -123,6 +126,13 @@ const COMMANDS: &[(&str, Check)] = &[
         ),
     ),
     (
+        "pip install awscli",
+        Check::Checked(
+            "installs from PyPI; CI installs it, pinned",
+            "deploy_tools_are_what_ci_installs",
+        ),
+    ),
+    (
         "brew install jq",
         Check::Listed("installs a package with Homebrew (macOS); CI installs jq with apt-get"),
     ),
@@ -169,15 +179,17 @@ const COMMANDS: &[(&str, Check)] = &[
     (
         LAYER_PUBLISH,
         Check::Checked(
-            "needs AWS",
+            "needs AWS; run by the AWS CLI against a local listener, which checks that it \
+             uploads the zip the block made",
             "geoip_layer_block_runs",
         ),
     ),
     (
         LAYER_CONFIGURE,
         Check::Checked(
-            "needs AWS; its --environment is read as the CLI reads it and the function started \
-             locally with it, /opt being the layer zip unpacked",
+            "needs AWS; run by the AWS CLI against a local listener, which checks the \
+             variables it sends, and the function started locally with them, /opt being the \
+             layer zip unpacked",
             "geoip_layer_block_runs",
         ),
     ),
@@ -281,8 +293,9 @@ const COMMANDS: &[(&str, Check)] = &[
     (
         DEPLOY_CONFIGURE,
         Check::Checked(
-            "needs AWS; its --environment is read as the CLI reads it and apachelog-to-json \
-             started locally with it, /opt being the GeoIP layer of the layer block",
+            "needs AWS; run by the AWS CLI against a local listener, which checks the \
+             variables it sends, and apachelog-to-json started locally with them, /opt being \
+             the GeoIP layer of the layer block",
             "geoip_layer_block_runs",
         ),
     ),
@@ -1041,6 +1054,77 @@ fn aws_environment(command: &str) -> (String, BTreeMap<String, String>) {
     (value_of("--function-name"), variables)
 }
 
+/// What the AWS CLI sends for a README command: the command is run as
+/// written, with `--endpoint-url` pointing at a local listener that takes the
+/// one request, answers `{}` and returns its path and JSON body. So the
+/// CLI's own parsing of the arguments (where `Variables={...}` with a comma
+/// in a value fails) is what is checked, with fake credentials and no AWS.
+fn aws_cli_request(scratch: &Scratch, command: &str) -> (String, serde_json::Value) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    require_tool(
+        "aws",
+        "pip install awscli (the AWS CLI; .ci/run installs awscli==1.45.11)",
+    );
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        let (stream, _) = listener.accept().unwrap();
+        let mut reader = BufReader::new(stream.try_clone().unwrap());
+        let mut request_line = String::new();
+        reader.read_line(&mut request_line).unwrap();
+        let mut length = 0;
+        loop {
+            let mut header = String::new();
+            reader.read_line(&mut header).unwrap();
+            if header.trim().is_empty() {
+                break;
+            }
+            if let Some((name, value)) = header.split_once(':') {
+                if name.eq_ignore_ascii_case("content-length") {
+                    length = value.trim().parse().unwrap();
+                }
+            }
+        }
+        let mut body = vec![0; length];
+        reader.read_exact(&mut body).unwrap();
+        let mut stream = stream;
+        stream
+            .write_all(
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\
+                  Content-Length: 2\r\nConnection: close\r\n\r\n{}",
+            )
+            .unwrap();
+        (request_line, body)
+    });
+    let output = Command::new("sh")
+        .args([
+            "-c",
+            &format!("{command} --endpoint-url http://127.0.0.1:{port}"),
+        ])
+        .current_dir(&scratch.dir)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_DEFAULT_REGION", "us-east-1")
+        .env("AWS_MAX_ATTEMPTS", "1")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_SESSION_TOKEN")
+        .stdin(Stdio::null())
+        .output()
+        .expect("sh runs");
+    assert!(
+        output.status.success(),
+        "the AWS CLI refuses `{command}` ({}):\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let (request_line, body) = server.join().expect("the CLI sent one request");
+    let path = request_line.split(' ').nth(1).unwrap_or("").to_string();
+    let body = serde_json::from_slice(&body).expect("a JSON request body");
+    (path, body)
+}
+
 #[test]
 fn geoip_layer_block_runs() {
     require_tool("zip", "apt-get install zip");
@@ -1064,9 +1148,16 @@ fn geoip_layer_block_runs() {
 
     // publish-layer-version uploads the zip just made.
     readme_has(LAYER_PUBLISH);
-    let words = shell_words(LAYER_PUBLISH).unwrap();
-    let at = words.iter().position(|w| w == "--zip-file").unwrap();
-    assert_eq!(words[at + 1], "fileb://geoip-layer.zip");
+    let (path, body) = aws_cli_request(&scratch, LAYER_PUBLISH);
+    assert_eq!(path, "/2018-10-31/layers/geoip-databases/versions");
+    let sent = body["Content"]["ZipFile"]
+        .as_str()
+        .expect("the zip, base64");
+    assert_eq!(
+        base64::Engine::decode(&base64::engine::general_purpose::STANDARD, sent).unwrap(),
+        std::fs::read(&zip).unwrap(),
+        "the layer uploaded is the zip the block made"
+    );
 
     // Both configurations of the README: the list of databases survives the
     // CLI's parsing whole, names files of the layer, and starts the function.
@@ -1077,7 +1168,17 @@ fn geoip_layer_block_runs() {
                   1.128.0.1 - - [10/Oct/2000:13:55:36 -0700] \"GET / HTTP/1.0\" 200 2326\n";
     for command in [LAYER_CONFIGURE, DEPLOY_CONFIGURE] {
         readme_has(command);
+        // The AWS CLI's own parsing first: it sends the variables, the list whole.
+        let (path, body) = aws_cli_request(&scratch, command);
         let (function, mut variables) = aws_environment(command);
+        assert_eq!(
+            path,
+            format!("/2015-03-31/functions/{function}/configuration")
+        );
+        let sent: BTreeMap<String, String> =
+            serde_json::from_value(body["Environment"]["Variables"].clone())
+                .unwrap_or_else(|e| panic!("{e}: {body}"));
+        assert_eq!(sent, variables, "what the CLI sends for `{command}`");
         let databases: Vec<&str> = variables["GEOIP_DATABASE"].split(',').collect();
         assert_eq!(
             databases,
@@ -1380,7 +1481,7 @@ fn benches_exist() {
 fn deploy_tools_are_what_ci_installs() {
     let ci = ci_script();
     readme_has(DEPLOY_INSTALL);
-    for package in ["cargo-lambda", "ziglang", "aws-sam-cli"] {
+    for package in ["cargo-lambda", "ziglang", "aws-sam-cli", "awscli"] {
         assert!(
             ci.contains(&format!("\"{package}==")),
             ".ci/run does not install {package}"
