@@ -251,6 +251,11 @@ const COMMANDS: &[(&str, Check)] = &[
     ("cargo bench --bench cloudwatch_logs", Check::Checked(BENCHMARK, "benches_exist")),
     ("cargo bench --bench cloudwatch_logs -- gzip", Check::Checked(BENCHMARK, "benches_exist")),
     ("cargo bench --bench pipeline", Check::Checked(BENCHMARK, "benches_exist")),
+    ("cargo bench --bench cold_start", Check::Checked(BENCHMARK, "benches_exist")),
+    (
+        "cargo bench --features aws --bench cold_start",
+        Check::Checked(BENCHMARK, "benches_exist"),
+    ),
     (
         "hyperfine --warmup 1 -N './target/release/process-record --event /tmp/event.json' 'node benches/aws/process_record.js /tmp/event.json'",
         Check::Checked(
@@ -275,6 +280,22 @@ const COMMANDS: &[(&str, Check)] = &[
         ),
     ),
     (DEPLOY_DEPLOY, Check::Listed("needs AWS (and asks questions)")),
+    (
+        "cargo lambda build",
+        Check::Checked(
+            "named as what reads the build metadata; a cross build takes minutes \
+             (tests/lambda_build.rs runs one); the metadata it reads is checked",
+            "aws_built_blueprints_have_their_build_metadata",
+        ),
+    ),
+    (
+        "sam build",
+        Check::Checked(
+            "named as what reads the build metadata (through cargo lambda build); builds \
+             every function: minutes",
+            "aws_built_blueprints_have_their_build_metadata",
+        ),
+    ),
     (
         "sam validate --lint",
         Check::Checked(
@@ -1401,10 +1422,15 @@ fn make_event_commands_make_events() {
 
 #[test]
 fn cargo_lambda_commands_are_run_by_the_end_to_end_test() {
-    let e2e = std::fs::read_to_string(format!("{MANIFEST_DIR}/tests/lambda_e2e.rs")).unwrap();
+    // The end-to-end test and the emulator helpers it shares with the
+    // cold-start benchmark.
+    let e2e = ["tests/lambda_e2e.rs", "tests/support/emulator.rs"]
+        .iter()
+        .filter_map(|file| std::fs::read_to_string(format!("{MANIFEST_DIR}/{file}")).ok())
+        .collect::<String>();
     assert!(e2e.contains(r#".args(["lambda", "watch", "--only-lambda-apis"])"#));
     assert!(e2e.contains(r#".args(["lambda", "invoke", &self.function_name])"#));
-    assert!(e2e.contains(r#""--data-file""#));
+    assert!(e2e.contains(r#".arg("--data-file")"#));
 }
 
 // ---------------------------------------------------------------------------
@@ -1475,6 +1501,33 @@ fn benches_exist() {
             }
         }
     }
+}
+
+#[test]
+fn aws_built_blueprints_have_their_build_metadata() {
+    // README: "`firehose-pipeline`, `cloudwatch-logs-processor` and
+    // `kinesis-to-firehose` are built with the `aws` feature: ... which
+    // `cargo lambda build`, and so `sam build`, reads".
+    let text = readme();
+    let sentence = text
+        .split_once("are built\nwith the `aws` feature")
+        .expect("the README's sentence on the aws-built blueprints")
+        .0;
+    let names = sentence.rsplit("\n\n").next().unwrap();
+    let manifest = std::fs::read_to_string(format!("{MANIFEST_DIR}/Cargo.toml")).unwrap();
+    let mut found = 0;
+    for (name, _) in BINARIES.iter().chain([&("kinesis-to-firehose", "")]) {
+        if names.contains(&format!("`{name}`")) {
+            found += 1;
+            assert!(
+                manifest.contains(&format!(
+                    "[package.metadata.lambda.bin.{name}.build]\nfeatures = [\"aws\"]"
+                )),
+                "Cargo.toml has no aws build metadata for {name}"
+            );
+        }
+    }
+    assert_eq!(found, 3, "{names}");
 }
 
 #[test]
