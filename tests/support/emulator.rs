@@ -233,8 +233,6 @@ pub fn advertised_environment(output: &str) -> HashMap<String, String> {
         .collect()
 }
 
-/// Starts `process-record` with only the emulator's environment and
-/// `settings`: nothing from the test's own environment leaks in.
 // ---------------------------------------------------------------------------
 // A small HTTP/1.1 client: the crate has no HTTP client, and one request with
 // `Connection: close` needs little.
