@@ -326,9 +326,14 @@ impl Transform for ApacheToCsv {
 /// The variables `apachelog-to-json` reads (beside the engine's).
 pub const JSON_VARIABLES: &[&str] = &[
     APPEND_NEWLINE,
+    // The GeoIP settings exist only in a build with the `geoip` feature.
+    #[cfg(feature = "geoip")]
     crate::enrich::geoip::DATABASE,
+    #[cfg(feature = "geoip")]
     crate::enrich::geoip::FIELDS,
+    #[cfg(feature = "geoip")]
     crate::enrich::geoip::LANGUAGE,
+    #[cfg(feature = "geoip")]
     crate::blueprints::geoip::TARGET_FIELD,
     crate::blueprints::BAD_LINE,
 ];

@@ -176,6 +176,7 @@ pub const BINARIES: &[(&str, &[&[&str]])] = &[
     ("apachelog-to-csv", &[apache::CSV_VARIABLES]),
     ("syslog-to-json", &[syslog::VARIABLES]),
     ("syslog-to-csv", &[syslog::VARIABLES]),
+    #[cfg(feature = "geoip")]
     ("geoip-enrich", &[geoip::VARIABLES]),
     (
         "firehose-pipeline",

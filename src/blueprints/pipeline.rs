@@ -332,10 +332,15 @@ pub const VARIABLES: &[&str] = &[
     crate::pipeline::input::VPC_FLOW_FIELDS,
     crate::pipeline::input::CLOUDFRONT_FIELDS,
     vars::FILTER,
+    // The GeoIP settings exist only in a build with the `geoip` feature.
+    #[cfg(feature = "geoip")]
     crate::enrich::geoip::DATABASE,
+    #[cfg(feature = "geoip")]
     crate::enrich::geoip::FIELDS,
+    #[cfg(feature = "geoip")]
     crate::enrich::geoip::LANGUAGE,
     vars::GEOIP_FIELD,
+    #[cfg(feature = "geoip")]
     crate::blueprints::geoip::IP_FIELD,
     vars::GEOIP_TARGET_FIELD,
     vars::REDACT_FIELDS,
