@@ -7,7 +7,7 @@
 //! the default-budget figure is measured too. Also the two gzip backends alone
 //! on the same records: flate2 with zlib-rs (what the crate uses) and
 //! miniz_oxide (flate2's default backend). `cargo bench --bench cloudwatch_logs`;
-//! `cargo run --release --example make_cwl_event > /tmp/cwl.json` writes the same
+//! `cargo run --release --example cwl_event > /tmp/cwl.json` writes the same
 //! event for `benches/aws/cloudwatch_logs_processor.py`.
 
 use std::hint::black_box;
@@ -90,7 +90,32 @@ fn processor(c: &mut Criterion) {
         .sum();
     let mut group = c.benchmark_group("gzip inflate, the event's records");
     group.throughput(Throughput::Bytes(inflated));
-    group.bench_function("flate2 + zlib-rs", |b| {
+    // The deflate body of a CloudWatch Logs record: its gzip header is the
+    // fixed 10 bytes, its trailer 8 (CRC-32, ISIZE).
+    let body = |record: &[u8]| record[10..record.len() - 8].to_vec();
+    let bodies: Vec<Vec<u8>> = records.iter().map(|r| body(r)).collect();
+    let sizes: Vec<usize> = records
+        .iter()
+        .map(|r| {
+            let t = &r[r.len() - 4..];
+            u32::from_le_bytes([t[0], t[1], t[2], t[3]]) as usize
+        })
+        .collect();
+    group.bench_function(
+        "the crate's decode: zlib-rs, one call per member, header and CRC checked",
+        |b| {
+            b.iter(|| {
+                let mut n = 0;
+                for record in &records {
+                    n += firehose_transform::formats::cloudwatch_logs::decode(record, 6 << 20)
+                        .unwrap()
+                        .len();
+                }
+                black_box(n)
+            })
+        },
+    );
+    group.bench_function("flate2 + zlib-rs, streamed gzip, reused buffer", |b| {
         let mut out = Vec::new();
         b.iter(|| {
             for record in &records {
@@ -102,16 +127,44 @@ fn processor(c: &mut Criterion) {
             black_box(out.len())
         })
     });
-    group.bench_function("miniz_oxide", |b| {
+    // Same footing for the two backends: one raw-deflate call into a buffer
+    // sized from the trailer, no CRC.
+    group.bench_function("zlib-rs one shot (flate2::Decompress), no CRC", |b| {
         b.iter(|| {
             let mut n = 0;
-            for record in &records {
-                // The gzip header of CloudWatch Logs is the fixed 10 bytes; the
-                // trailer is 8.
-                let body = &record[10..record.len() - 8];
+            for (body, size) in bodies.iter().zip(&sizes) {
+                let mut out = Vec::with_capacity(size + 1);
+                let mut inflater = flate2::Decompress::new(false);
+                inflater
+                    .decompress_vec(body, &mut out, flate2::FlushDecompress::Finish)
+                    .unwrap();
+                n += out.len();
+            }
+            black_box(n)
+        })
+    });
+    group.bench_function("miniz_oxide one shot, no CRC", |b| {
+        b.iter(|| {
+            let mut n = 0;
+            for body in &bodies {
                 n += miniz_oxide::inflate::decompress_to_vec(body).unwrap().len();
             }
             black_box(n)
+        })
+    });
+    group.bench_function("CRC-32 of the inflated data (flate2::Crc, zlib-rs)", |b| {
+        let inflated: Vec<Vec<u8>> = bodies
+            .iter()
+            .map(|body| miniz_oxide::inflate::decompress_to_vec(body).unwrap())
+            .collect();
+        b.iter(|| {
+            let mut sum = 0u32;
+            for data in &inflated {
+                let mut crc = flate2::Crc::new();
+                crc.update(data);
+                sum ^= crc.sum();
+            }
+            black_box(sum)
         })
     });
     group.finish();

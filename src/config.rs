@@ -57,6 +57,55 @@ impl fmt::Display for ConfigError {
 impl std::error::Error for ConfigError {}
 
 /// A source of settings: the process environment, or given pairs.
+///
+/// A transform reads its settings from one, once, in
+/// [`run_with`](crate::run_with)'s init closure; a bad value is a
+/// [`ConfigError`] that stops the function there with one line. In tests,
+/// [`Settings::from_pairs`] gives the values without touching the
+/// environment.
+///
+/// ```
+/// use firehose_transform::config::{ConfigError, Settings};
+///
+/// /// A transform's configuration.
+/// #[derive(Debug)]
+/// struct Keep {
+///     prefix: String,
+///     levels: Vec<String>,
+///     max_bytes: usize,
+///     newline: bool,
+/// }
+///
+/// impl Keep {
+///     fn from_settings(settings: &Settings) -> Result<Keep, ConfigError> {
+///         let levels = settings.list("KEEP_LEVELS");
+///         if levels.is_empty() {
+///             return Err(ConfigError::new("KEEP_LEVELS", "needs at least one level"));
+///         }
+///         Ok(Keep {
+///             prefix: settings.require("KEEP_PREFIX")?,
+///             levels,
+///             max_bytes: settings.parse("KEEP_MAX_BYTES", 4096)?,
+///             newline: settings.flag("APPEND_NEWLINE", true)?,
+///         })
+///     }
+/// }
+///
+/// let settings = Settings::from_pairs([("KEEP_PREFIX", "app"), ("KEEP_LEVELS", "WARN, ERROR,")]);
+/// let keep = Keep::from_settings(&settings)?;
+/// assert_eq!(keep.levels, ["WARN", "ERROR"]);
+/// assert_eq!((keep.prefix.as_str(), keep.max_bytes, keep.newline), ("app", 4096, true));
+///
+/// // Init stops with one line naming the variable.
+/// let error = Keep::from_settings(&Settings::from_pairs([("KEEP_LEVELS", "WARN")])).unwrap_err();
+/// assert_eq!(error.to_string(), "KEEP_PREFIX: is required but not set");
+/// let settings = Settings::from_pairs([("KEEP_PREFIX", "app"), ("KEEP_LEVELS", "WARN"), ("APPEND_NEWLINE", "maybe")]);
+/// assert_eq!(Keep::from_settings(&settings).unwrap_err().variable(), "APPEND_NEWLINE");
+///
+/// // In the function: the process environment.
+/// let _ = Keep::from_settings(&Settings::from_env());
+/// # Ok::<(), ConfigError>(())
+/// ```
 #[derive(Debug, Clone, Default)]
 pub struct Settings {
     given: Option<HashMap<String, String>>,

@@ -203,6 +203,43 @@ pub struct Invocation {
 }
 
 /// Runs a transform over batches.
+///
+/// [`run`](crate::run) builds one per execution environment and calls it for
+/// each invocation; use it directly to process events in code of your own (a
+/// batch job, a different runtime), or a test that needs the raw
+/// [`Invocation`]. It holds every guarantee: each record id once, in order,
+/// within the byte budget, before the deadline.
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// use firehose_transform::blueprints::process_record::ProcessRecord;
+/// use firehose_transform::response::RecordResult;
+/// use firehose_transform::testing::EventBuilder;
+/// use firehose_transform::{Engine, EngineConfig};
+///
+/// let event = EventBuilder::new().lines(["a".repeat(60), "b".repeat(60), "c".repeat(60)]).to_json();
+/// let deadline = Some(Instant::now() + Duration::from_secs(60));
+/// let full = Engine::new(ProcessRecord::default()).process_json(&event, deadline)?;
+/// let needed = full.response.to_json().len();
+///
+/// // One byte short: the records that do not fit are failed, from the end.
+/// let engine = Engine::with_config(
+///     ProcessRecord::default(),
+///     EngineConfig { response_budget: needed - 1, ..EngineConfig::default() },
+/// );
+/// let invocation = engine.process_json(&event, deadline)?;
+/// let results: Vec<RecordResult> = invocation.response.records().map(|r| r.result).collect();
+/// assert_eq!(results, [RecordResult::Ok, RecordResult::Ok, RecordResult::ProcessingFailed]);
+/// assert!(invocation.response.to_json().len() < needed);
+/// assert_eq!(invocation.failures[0].index, 2);
+/// assert_eq!(invocation.failures[0].failure.reason(), "response byte budget exceeded");
+/// assert_eq!(invocation.summary.records, 3);
+///
+/// // A malformed event is an error that says where.
+/// let error = engine.process_json(br#"{"invocationId":"x"}"#, None).unwrap_err();
+/// assert!(error.to_string().contains("missing field `records`"), "{error}");
+/// # Ok::<(), firehose_transform::EventError>(())
+/// ```
 #[derive(Debug)]
 pub struct Engine<T> {
     transform: T,

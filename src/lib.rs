@@ -134,8 +134,17 @@ pub use event::{
     Event, EventError, EventRecord, KinesisRecordMetadata, MskRecordMetadata, SourceKind,
     SourceMetadata,
 };
+/// The Lambda runtime client: the
+/// [`lambda_runtime`](https://docs.rs/lambda_runtime/1) crate, re-exported
+/// whole (its own documentation follows).
+// Inlined so that the re-export is a link in these docs whatever builds them:
+// lambda_runtime sets no `html_root_url`, so a `no_inline` re-export of it is
+// plain text under `cargo doc --no-deps` (serde's and serde_json's link).
+#[doc(inline)]
+pub use lambda_runtime;
+// lambda_runtime's `tracing` module (the tracing crate and its subscriber set-up).
 #[doc(no_inline)]
-pub use lambda_runtime::{self, tracing};
+pub use lambda_runtime::tracing;
 pub use runtime::{run, run_with};
 #[doc(no_inline)]
 pub use serde;

@@ -36,6 +36,26 @@ use crate::telemetry::Summary;
 use crate::transform::{Failure, Transform};
 
 /// Builds an [`Event`] record by record.
+///
+/// ```
+/// use firehose_transform::testing::EventBuilder;
+/// use firehose_transform::{Event, SourceKind};
+///
+/// let event = EventBuilder::new()
+///     .source(SourceKind::Kinesis) // before the records: they get its metadata
+///     .arrival(1_764_633_600_000) // 2025-12-02T00:00:00Z, for the records after it
+///     .lines(["GET /a 200", "GET /b 503"])
+///     .record(b"\xff\xfe") // any bytes
+///     .raw_record("not base64!") // a payload as is, to test bad input
+///     .build();
+/// assert_eq!(event.source_kind(), SourceKind::Kinesis);
+/// assert_eq!(event.records.len(), 4);
+/// assert_eq!(event.records[0].approximate_arrival_timestamp, Some(1_764_633_600_000));
+///
+/// // The same records as the JSON Firehose sends, for a fixture file or `--event`.
+/// let json = EventBuilder::new().lines(["a", "b"]).to_json();
+/// assert_eq!(Event::from_slice(&json).unwrap().records.len(), 2);
+/// ```
 #[derive(Debug, Clone)]
 pub struct EventBuilder {
     event: Event<'static>,
@@ -238,8 +258,26 @@ pub fn event_from_lines<L: AsRef<[u8]>>(lines: impl IntoIterator<Item = L>) -> E
 
 /// Reads an event from a JSON fixture file.
 ///
+/// The file is an event as Firehose sends it: one captured from a real
+/// invocation, or one made by a function's `--make-event` (`cargo run --
+/// --make-event --lines sample.log > fixtures/sample-event.json`).
+///
+/// ```
+/// use firehose_transform::testing::{self, fixture_event};
+/// use firehose_transform::blueprints::process_record::ProcessRecord;
+/// use firehose_transform::SourceKind;
+///
+/// // In a crate of your own: concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/....json").
+/// let event = fixture_event(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/events/kinesis.json"));
+/// assert_eq!(event.source_kind(), SourceKind::Kinesis);
+/// let processed = testing::run_event(&ProcessRecord::default(), &event);
+/// assert_eq!(processed.len(), event.records.len());
+/// assert!((0..processed.len()).all(|i| processed.is_ok(i)));
+/// ```
+///
 /// # Panics
-/// When the file cannot be read or is not an event (this is for tests).
+/// When the file cannot be read or is not an event (this is for tests), with
+/// the path and what is wrong.
 pub fn fixture_event(path: impl AsRef<Path>) -> Event<'static> {
     let path = path.as_ref();
     let json =
@@ -295,6 +333,47 @@ pub struct ProcessedRecord {
 }
 
 /// The decoded result of running a transform over an event.
+///
+/// Outputs are decoded from the response's base64, by the record's position
+/// in the event; the [`Summary`] is the one the function would log.
+///
+/// ```
+/// use firehose_transform::response::RecordResult;
+/// use firehose_transform::{testing, Context, Failure, Output, Record, Transform};
+///
+/// /// Numbers doubled; blank lines dropped.
+/// struct Double;
+/// impl Transform for Double {
+///     type Item<'a> = i64;
+///     fn parse<'a>(&self, record: &Record<'a>, _: &mut Context) -> Result<i64, Failure> {
+///         let text = record.text()?.trim();
+///         if text.is_empty() {
+///             return Err(Failure::dropped());
+///         }
+///         text.parse().map_err(|e| Failure::new("not a number").with_detail(format!("{text:?}: {e}")))
+///     }
+///     fn convert(&self, n: i64, out: &mut Output, cx: &mut Context) -> Result<(), Failure> {
+///         cx.count("double.converted");
+///         out.write(format!("{}\n", n * 2).as_bytes());
+///         Ok(())
+///     }
+/// }
+///
+/// let processed = testing::run(&Double, ["21", "", "x"]);
+/// assert_eq!(processed.len(), 3);
+/// assert_eq!(processed.text(0), "42\n");
+/// assert!(processed.is_dropped(1));
+/// assert_eq!(processed.failure_reason(2), Some("not a number"));
+/// assert_eq!(processed.failure(2).unwrap().detail(), Some("\"x\": invalid digit found in string"));
+/// assert_eq!(processed.ok_texts(), ["42\n"]);
+/// assert_eq!(processed.record(2).result, RecordResult::ProcessingFailed);
+///
+/// let summary = processed.summary();
+/// assert_eq!((summary.ok, summary.dropped, summary.failed()), (1, 1, 1));
+/// assert_eq!(summary.counters["double.converted"], 1);
+/// // The response as the function would send it, within Lambda's limit.
+/// assert!(processed.response_json().starts_with(b"{\"records\":["));
+/// ```
 #[derive(Debug, Clone)]
 pub struct Processed {
     records: Vec<ProcessedRecord>,

@@ -14,7 +14,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use firehose_transform::blueprints::{self, BINARIES, COMMON_VARIABLES};
+use firehose_transform::blueprints::{self, COMMON_VARIABLES, REINGEST_VARIABLES};
 use firehose_transform::config::{ConfigError, Settings};
 use firehose_transform::telemetry::MetricsConfig;
 use firehose_transform::EngineConfig;
@@ -51,17 +51,37 @@ fn cargo_binaries() -> Vec<String> {
     names
 }
 
-fn documented(binary: &str) -> &'static [&'static str] {
-    BINARIES
-        .iter()
-        .find(|(name, _)| *name == binary)
-        .map(|(_, variables)| *variables)
+fn documented(binary: &str) -> Vec<&'static str> {
+    blueprints::variables_of(binary)
         .unwrap_or_else(|| {
             panic!(
                 "{binary} is a [[bin]] of Cargo.toml but not in blueprints::BINARIES: add it there \
                  with the variables it documents (a VARIABLES const in its blueprint module)"
             )
         })
+        .collect()
+}
+
+/// The binaries that Cargo.toml has `cargo lambda build` (so `sam build`)
+/// build with the `aws` feature: `[package.metadata.lambda.bin.NAME.build]`
+/// tables whose `features` name it.
+fn built_with_aws() -> BTreeSet<String> {
+    let manifest = std::fs::read_to_string(root().join("Cargo.toml")).expect("Cargo.toml");
+    let mut names = BTreeSet::new();
+    let mut current: Option<String> = None;
+    for line in manifest.lines().map(str::trim) {
+        if line.starts_with('[') {
+            current = line
+                .strip_prefix("[package.metadata.lambda.bin.")
+                .and_then(|rest| rest.strip_suffix(".build]"))
+                .map(str::to_string);
+        } else if let Some(binary) = &current {
+            if line.starts_with("features") && line.contains("\"aws\"") {
+                names.insert(binary.clone());
+            }
+        }
+    }
+    names
 }
 
 /// `APPEND_NEWLINE` -> `AppendNewline`: the template's parameter for a variable.
@@ -118,11 +138,18 @@ fn every_binary_has_its_function_and_every_variable_its_parameter() {
                 .any(|line| line.trim() == format!("FunctionName: !Sub ${{AWS::StackName}}-{binary}")),
             "the {binary} function must be named ${{AWS::StackName}}-{binary} (the stream and alarms name it so)"
         );
-        for variable in COMMON_VARIABLES.iter().chain(documented(&binary)) {
+        for variable in COMMON_VARIABLES.iter().chain(&documented(&binary)) {
             let parameter = parameter_name(variable);
             let mapping = format!("{variable}: !Ref {parameter}");
+            let reference = format!("!Ref {parameter}");
             assert!(
-                block.iter().any(|line| line.trim() == mapping),
+                block.iter().any(|line| {
+                    let line = line.trim();
+                    line == mapping
+                        // A choice between the example stack's value and the parameter.
+                        || (line.starts_with(&format!("{variable}: !If ["))
+                            && line.split([',', ']']).any(|part| part.trim() == reference))
+                }),
                 "the {binary} function does not set {variable} (`{mapping}` under Environment.Variables)"
             );
             assert!(
@@ -138,11 +165,37 @@ fn every_binary_has_its_function_and_every_variable_its_parameter() {
     }
 }
 
+#[test]
+fn the_binaries_that_talk_to_aws_are_built_with_the_aws_feature() {
+    let with_aws = built_with_aws();
+    let talks_to_aws = |binary: &str| {
+        documented(binary).iter().any(|variable| {
+            REINGEST_VARIABLES.contains(variable)
+                || variable.starts_with("DYNAMODB_")
+                || *variable == "DELIVERY_STREAM_NAME"
+        })
+    };
+    for binary in cargo_binaries() {
+        assert_eq!(
+            talks_to_aws(&binary),
+            with_aws.contains(&binary),
+            "{binary}: a binary documents re-ingestion, DynamoDB or forwarding variables exactly \
+             when Cargo.toml builds it for Lambda with the aws feature \
+             ([package.metadata.lambda.bin.{binary}.build] features = [\"aws\"])"
+        );
+    }
+    assert!(with_aws.contains("kinesis-to-firehose"), "{with_aws:?}");
+}
+
 /// Each binary's configuration, as its `main` builds it.
 fn configure(binary: &str, settings: &Settings) -> Result<(), ConfigError> {
     use blueprints::*;
     EngineConfig::from_settings(settings)?;
     MetricsConfig::from_settings(settings, true)?;
+    if built_with_aws().contains(binary) && binary != "kinesis-to-firehose" {
+        // What the runtime reads for every binary built with `aws`.
+        firehose_transform::aws::reingest::ReingestConfig::from_settings(settings)?;
+    }
     match binary {
         "process-record" => process_record::ProcessRecord::from_settings(settings).map(drop),
         "apachelog-to-json" => apache::ApacheToJson::from_settings(settings).map(drop),
@@ -151,6 +204,15 @@ fn configure(binary: &str, settings: &Settings) -> Result<(), ConfigError> {
         "syslog-to-csv" => syslog::SyslogToCsv::from_settings(settings).map(drop),
         "geoip-enrich" => geoip::GeoIpEnrich::from_settings(settings).map(drop),
         "firehose-pipeline" => pipeline::from_settings(settings).map(drop),
+        "cloudwatch-logs-processor" => {
+            cloudwatch_logs::CloudWatchLogsProcessor::from_settings(settings).map(drop)
+        }
+        "kinesis-to-firehose" => {
+            // Both, whichever fails: each reads its own variables.
+            let forward = firehose_transform::aws::forward::ForwardConfig::from_settings(settings);
+            let pipeline = pipeline::from_settings(settings);
+            forward.and(pipeline.map(drop))
+        }
         other => panic!(
             "tests/deploy.rs does not know how {other} reads its settings: add it to `configure`"
         ),
@@ -164,11 +226,24 @@ fn the_configuration_code_reads_only_documented_variables() {
         &[],
         &[("OUTPUT_FORMAT", "csv")],
         &[("GEOIP_DATABASE", "/nonexistent.mmdb")],
+        &[("REINGEST", "firehose"), ("DELIVERY_STREAM_NAME", "s")],
+        &[("INPUT_FORMAT", "vpc-flow"), ("MESSAGE_FORMAT", "vpc-flow")],
+        &[
+            ("INPUT_FORMAT", "cloudfront"),
+            ("MESSAGE_FORMAT", "cloudfront"),
+        ],
+        &[("RECORD_DECODER", "cloudwatch-logs")],
+        &[
+            ("DYNAMODB_TABLE", "t"),
+            ("DYNAMODB_KEY_FIELD", "id"),
+            ("DELIVERY_STREAM_NAME", "s"),
+        ],
     ];
+    let mut undocumented = BTreeSet::new();
     for binary in cargo_binaries() {
         let allowed: BTreeSet<&str> = COMMON_VARIABLES
             .iter()
-            .chain(documented(&binary))
+            .chain(&documented(&binary))
             .copied()
             .collect();
         for case in cases {
@@ -177,14 +252,18 @@ fn the_configuration_code_reads_only_documented_variables() {
             let read = settings.names_read();
             assert!(!read.is_empty(), "{binary} read no settings at all");
             for name in read {
-                assert!(
-                    allowed.contains(name.as_str()) || name == "AWS_LAMBDA_FUNCTION_NAME",
-                    "{binary} reads {name}, which it does not document: add it to its VARIABLES \
-                     and to deploy/template.yaml"
-                );
+                if !allowed.contains(name.as_str()) && name != "AWS_LAMBDA_FUNCTION_NAME" {
+                    undocumented.insert(format!("{binary} reads {name}"));
+                }
             }
         }
     }
+    assert!(
+        undocumented.is_empty(),
+        "variables read but not documented (add each to its blueprint's VARIABLES and to \
+         deploy/template.yaml):\n{}",
+        undocumented.into_iter().collect::<Vec<_>>().join("\n")
+    );
 }
 
 /// A tool on PATH, or a failure saying how to install it.

@@ -326,14 +326,20 @@ impl Transform for ApacheToCsv {
 /// The variables `apachelog-to-json` reads (beside the engine's).
 pub const JSON_VARIABLES: &[&str] = &[
     APPEND_NEWLINE,
+    // The GeoIP settings exist only in a build with the `geoip` feature.
+    #[cfg(feature = "geoip")]
     crate::enrich::geoip::DATABASE,
+    #[cfg(feature = "geoip")]
     crate::enrich::geoip::FIELDS,
+    #[cfg(feature = "geoip")]
     crate::enrich::geoip::LANGUAGE,
+    #[cfg(feature = "geoip")]
     crate::blueprints::geoip::TARGET_FIELD,
+    crate::blueprints::BAD_LINE,
 ];
 
 /// The variables `apachelog-to-csv` reads (beside the engine's).
-pub const CSV_VARIABLES: &[&str] = &[APPEND_NEWLINE];
+pub const CSV_VARIABLES: &[&str] = &[APPEND_NEWLINE, crate::blueprints::BAD_LINE];
 
 #[cfg(test)]
 mod tests {

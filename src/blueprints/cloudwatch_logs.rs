@@ -61,6 +61,16 @@ pub mod vars {
     pub const PARTITION_KEYS: &str = "PARTITION_KEYS";
 }
 
+/// The variables `cloudwatch-logs-processor` reads (beside the engine's).
+pub const VARIABLES: &[&str] = &[
+    vars::MESSAGE_FORMAT,
+    vars::ENVELOPE_FIELD,
+    vars::PARTITION_KEYS,
+    crate::pipeline::input::VPC_FLOW_FIELDS,
+    crate::pipeline::input::CLOUDFRONT_FIELDS,
+    crate::blueprints::BAD_LINE,
+];
+
 /// A field of the envelope that can be a partition key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EnvelopeField {

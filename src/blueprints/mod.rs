@@ -120,26 +120,97 @@ pub const COMMON_VARIABLES: &[&str] = &[
     "FIREHOSE_METRICS_NAMESPACE",
 ];
 
-/// Each blueprint binary (its `[[bin]]` name in `Cargo.toml`) and the
-/// variables of its own that it documents, beside [`COMMON_VARIABLES`].
+/// Re-ingestion's variables (`aws::reingest`), read by every binary beside
+/// [`WRITER_VARIABLES`]; a binary built without the `aws` feature refuses
+/// `REINGEST` at init.
+pub const REINGEST_VARIABLES: &[&str] = &["REINGEST", "REINGEST_MAX_ROUNDS", "REINGEST_STREAM"];
+
+/// The Firehose/Kinesis writer's retries (`aws::writer`), for re-ingestion
+/// and the forwarder.
+pub const WRITER_VARIABLES: &[&str] = &[
+    "AWS_WRITE_MAX_ATTEMPTS",
+    "AWS_WRITE_BACKOFF_BASE_MS",
+    "AWS_WRITE_BACKOFF_MAX_MS",
+    "AWS_WRITE_CALL_TIMEOUT_MS",
+];
+
+/// The DynamoDB lookup's variables (`aws::dynamodb`), read by the pipeline's
+/// configuration (`firehose-pipeline`, `kinesis-to-firehose`).
+pub const DYNAMODB_VARIABLES: &[&str] = &[
+    "DYNAMODB_TABLE",
+    "DYNAMODB_KEY_FIELD",
+    "DYNAMODB_KEY_ATTRIBUTE",
+    "DYNAMODB_ATTRIBUTES",
+    "DYNAMODB_TARGET_FIELD",
+    "DYNAMODB_ON_ERROR",
+    "DYNAMODB_MAX_ATTEMPTS",
+    "DYNAMODB_CACHE_TTL_SECONDS",
+    "DYNAMODB_CACHE_MAX_ENTRIES",
+    "DYNAMODB_CONSISTENT_READ",
+];
+
+/// The forwarder's own variables (`aws::forward`), beside the pipeline's.
+pub const FORWARD_VARIABLES: &[&str] = &["DELIVERY_STREAM_NAME", "FAILED_RECORDS"];
+
+/// Each blueprint binary (its `[[bin]]` name in `Cargo.toml`) and the groups
+/// of variables of its own that it documents, beside [`COMMON_VARIABLES`].
 ///
 /// The deployment template (`deploy/template.yaml`) has one parameter per
 /// variable; `tests/deploy.rs` checks that every binary of `Cargo.toml` is
 /// listed here, that each one's configuration code reads no variable missing
-/// from its list, and that the template maps each of them.
+/// from its list, and that the template maps each of them. The binaries that
+/// `Cargo.toml` builds with the `aws` feature for Lambda
+/// (`[package.metadata.lambda.bin.NAME.build]`) list
+/// [`REINGEST_VARIABLES`]; the others refuse `REINGEST`.
 ///
 /// ```
-/// use firehose_transform::blueprints::BINARIES;
+/// use firehose_transform::blueprints::{variables_of, BINARIES};
 ///
-/// let (_, variables) = BINARIES.iter().find(|(name, _)| *name == "process-record").unwrap();
+/// assert!(BINARIES.iter().any(|(name, _)| *name == "kinesis-to-firehose"));
+/// let variables: Vec<&str> = variables_of("process-record").unwrap().collect();
 /// assert!(variables.contains(&"KEEP_REGEX"));
 /// ```
-pub const BINARIES: &[(&str, &[&str])] = &[
-    ("process-record", process_record::VARIABLES),
-    ("apachelog-to-json", apache::JSON_VARIABLES),
-    ("apachelog-to-csv", apache::CSV_VARIABLES),
-    ("syslog-to-json", syslog::VARIABLES),
-    ("syslog-to-csv", syslog::VARIABLES),
-    ("geoip-enrich", geoip::VARIABLES),
-    ("firehose-pipeline", pipeline::VARIABLES),
+pub const BINARIES: &[(&str, &[&[&str]])] = &[
+    ("process-record", &[process_record::VARIABLES]),
+    ("apachelog-to-json", &[apache::JSON_VARIABLES]),
+    ("apachelog-to-csv", &[apache::CSV_VARIABLES]),
+    ("syslog-to-json", &[syslog::VARIABLES]),
+    ("syslog-to-csv", &[syslog::VARIABLES]),
+    #[cfg(feature = "geoip")]
+    ("geoip-enrich", &[geoip::VARIABLES]),
+    (
+        "firehose-pipeline",
+        &[
+            pipeline::VARIABLES,
+            DYNAMODB_VARIABLES,
+            REINGEST_VARIABLES,
+            WRITER_VARIABLES,
+        ],
+    ),
+    (
+        "cloudwatch-logs-processor",
+        &[
+            cloudwatch_logs::VARIABLES,
+            REINGEST_VARIABLES,
+            WRITER_VARIABLES,
+        ],
+    ),
+    (
+        "kinesis-to-firehose",
+        &[
+            pipeline::VARIABLES,
+            DYNAMODB_VARIABLES,
+            FORWARD_VARIABLES,
+            WRITER_VARIABLES,
+        ],
+    ),
 ];
+
+/// The variables `binary` documents (beside [`COMMON_VARIABLES`]), or `None`
+/// for a name that is not a blueprint binary.
+pub fn variables_of(binary: &str) -> Option<impl Iterator<Item = &'static str>> {
+    BINARIES
+        .iter()
+        .find(|(name, _)| *name == binary)
+        .map(|(_, groups)| groups.iter().flat_map(|group| group.iter().copied()))
+}

@@ -326,12 +326,21 @@ fn redact_from_settings(settings: &Settings) -> Result<Option<Redact>, ConfigErr
 
 /// The variables `firehose-pipeline` reads (beside the engine's).
 pub const VARIABLES: &[&str] = &[
+    vars::RECORD_DECODER,
+    vars::ENVELOPE_FIELD,
     vars::INPUT_FORMAT,
+    crate::pipeline::input::VPC_FLOW_FIELDS,
+    crate::pipeline::input::CLOUDFRONT_FIELDS,
     vars::FILTER,
+    // The GeoIP settings exist only in a build with the `geoip` feature.
+    #[cfg(feature = "geoip")]
     crate::enrich::geoip::DATABASE,
+    #[cfg(feature = "geoip")]
     crate::enrich::geoip::FIELDS,
+    #[cfg(feature = "geoip")]
     crate::enrich::geoip::LANGUAGE,
     vars::GEOIP_FIELD,
+    #[cfg(feature = "geoip")]
     crate::blueprints::geoip::IP_FIELD,
     vars::GEOIP_TARGET_FIELD,
     vars::REDACT_FIELDS,

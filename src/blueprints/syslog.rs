@@ -253,7 +253,7 @@ impl<F: SyslogFormat> Transform for SyslogTo<F> {
 }
 
 /// The variables `syslog-to-json` and `syslog-to-csv` read (beside the engine's).
-pub const VARIABLES: &[&str] = &[APPEND_NEWLINE];
+pub const VARIABLES: &[&str] = &[APPEND_NEWLINE, crate::blueprints::BAD_LINE];
 
 #[cfg(test)]
 mod tests {

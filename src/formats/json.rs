@@ -133,6 +133,36 @@ pub fn quoted_len(s: &str) -> usize {
 /// so any `&str` is safe as a key. [`ObjectWriter::finish`] writes the closing
 /// brace; dropping the writer without it leaves the object open (on purpose: a
 /// converter that fails half-way discards the buffer anyway).
+///
+/// ```
+/// use firehose_transform::formats::json::ObjectWriter;
+///
+/// let mut out = Vec::new();
+/// let mut object = ObjectWriter::new(&mut out);
+/// object.str("msg", "say \"hi\"\n"); // escaped as JSON requires
+/// object.opt_str("user", None);
+/// object.u64("bytes", 512);
+/// object.i64("offset", -7);
+/// object.f64("ratio", 0.25);
+/// object.f64("bad", f64::NAN); // JSON has no NaN: null
+/// object.bool("ok", true);
+/// let mut geo = object.object("geo");
+/// geo.str("country", "GB");
+/// geo.finish();
+/// object.raw("tags", br#"["a","b"]"#); // JSON text, copied as is
+/// object.finish();
+/// assert_eq!(
+///     String::from_utf8(out).unwrap(),
+///     r#"{"msg":"say \"hi\"\n","user":null,"bytes":512,"offset":-7,"ratio":0.25,"bad":null,"ok":true,"geo":{"country":"GB"},"tags":["a","b"]}"#
+/// );
+///
+/// // Members added to an object already written (its closing brace left off).
+/// let mut out = br#"{"id":1"#.to_vec();
+/// let mut object = ObjectWriter::resume(&mut out, true);
+/// object.str("added", "yes");
+/// object.finish();
+/// assert_eq!(out, br#"{"id":1,"added":"yes"}"#);
+/// ```
 pub struct ObjectWriter<'a> {
     out: &'a mut Vec<u8>,
     empty: bool,
