@@ -451,6 +451,114 @@ fn reingestion_into_the_source_stream_keeps_partition_keys() {
     assert_eq!(counts(&moto.kinesis_records("source")), counts(&expected));
 }
 
+const CLOUDWATCH_LOGS: &str = env!("CARGO_BIN_EXE_cloudwatch-logs-processor");
+
+/// A gzip subscription record of these messages.
+fn subscription(messages: &[String]) -> Vec<u8> {
+    let events: Vec<Value> = messages
+        .iter()
+        .enumerate()
+        .map(|(i, m)| json!({"id": format!("{i:056}"), "timestamp": 1_796_198_400_000i64 + i as i64, "message": m}))
+        .collect();
+    let envelope = json!({"messageType": "DATA_MESSAGE", "owner": ACCOUNT, "logGroup": "/aws/lambda/app",
+        "logStream": "2026/12/02/[$LATEST]abc", "subscriptionFilters": ["all"], "logEvents": events});
+    firehose_transform::formats::cloudwatch_logs::gzip(envelope.to_string().as_bytes())
+}
+
+/// The messages of a (gzip or plain) subscription record.
+fn messages_of(record: &[u8]) -> Vec<String> {
+    let bytes = firehose_transform::formats::cloudwatch_logs::decode(record, 64 << 20).unwrap();
+    let envelope: Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(envelope["logGroup"], "/aws/lambda/app");
+    envelope["logEvents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["message"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn an_oversized_cloudwatch_logs_record_is_reingested_as_halves_of_its_events() {
+    let moto = Moto::start();
+    moto.delivery_stream("logs");
+    let mut env = binary_env(&moto.url());
+    env.push(("REINGEST", "firehose".into()));
+    // The budget is also the inflate limit: each big record inflates to
+    // less than this, but its output (base64) alone is more.
+    env.push(("FIREHOSE_RESPONSE_BUDGET_BYTES", "20000".into()));
+    let small: Vec<String> = (0..2).map(|i| format!("small {i}")).collect();
+    let many: Vec<String> = (0..14)
+        .map(|i| format!("event {i:02} {}", "e".repeat(1200)))
+        .collect();
+    let one = vec![format!("alone {}", "o".repeat(16_000))];
+    let sent = vec![
+        subscription(&small),
+        subscription(&many),
+        subscription(&one),
+        // Already re-ingested REINGEST_MAX_ROUNDS (3) times: the loop guard
+        // stops it before any split.
+        frame(3, &subscription(&many)),
+    ];
+    let output = run(
+        CLOUDWATCH_LOGS,
+        &["--event", "-"],
+        &env,
+        Some(&firehose_event(&sent, "logs", None)),
+    );
+    let answer = response(&output);
+    let log = stderr(&output);
+    let results: Vec<RecordResult> = answer.records.iter().map(|r| r.result).collect();
+    assert_eq!(
+        results,
+        [
+            RecordResult::Ok,
+            RecordResult::Dropped,
+            RecordResult::ProcessingFailed,
+            RecordResult::ProcessingFailed
+        ],
+        "{log}"
+    );
+    for counter in [
+        "reingest.split",
+        "reingest.too_large",
+        "reingest.max_rounds",
+    ] {
+        assert!(log.contains(counter), "{counter}: {log}");
+    }
+
+    // Written back: two round-1 records, never the whole, holding the
+    // first and the second half of the events in order.
+    let written = framed_records(&moto.delivered("logs"));
+    assert_eq!(written.len(), 2, "{written:?}");
+    assert!(written.iter().all(|w| unframe(w).0 == 1));
+    let mut halves: Vec<Vec<String>> = written.iter().map(|w| messages_of(unframe(w).1)).collect();
+    halves.sort();
+    assert_eq!(halves, [many[..7].to_vec(), many[7..].to_vec()]);
+
+    // The next round, each half in a batch of its own: it fits and is
+    // processed into its messages.
+    let mut text = String::new();
+    for half in &written {
+        let output = run(
+            CLOUDWATCH_LOGS,
+            &["--event", "-"],
+            &env,
+            Some(&firehose_event(std::slice::from_ref(half), "logs", None)),
+        );
+        let record = &response(&output).records[0];
+        assert_eq!(record.result, RecordResult::Ok, "{}", stderr(&output));
+        let data = STANDARD.decode(record.data.as_deref().unwrap()).unwrap();
+        text.push_str(std::str::from_utf8(&data).unwrap());
+    }
+    let mut back: Vec<&str> = text.lines().collect();
+    back.sort();
+    let expected: Vec<&str> = many.iter().map(String::as_str).collect();
+    assert_eq!(back, expected);
+    // Nothing more was written back.
+    assert_eq!(framed_records(&moto.delivered("logs")).len(), 2);
+}
+
 // ---------------------------------------------------------------------------
 // kinesis-to-firehose
 

@@ -257,6 +257,29 @@ const COMMANDS: &[(&str, Check)] = &[
         Check::Checked(BENCHMARK, "benches_exist"),
     ),
     (
+        "cargo bench --features aws --bench aws_writer",
+        Check::Checked(BENCHMARK, "benches_exist"),
+    ),
+    (
+        "cargo bench --features aws --bench aws_writer -- re-ingestion --sample-size 100",
+        Check::Checked(BENCHMARK, "benches_exist"),
+    ),
+    // Re-ingestion, kinesis-to-firehose
+    (
+        "cargo build --release --features aws",
+        Check::Listed(
+            "a release build of every binary with the aws feature (minutes); the tests build \
+             and run the same binaries with --all-features",
+        ),
+    ),
+    (
+        "cargo build --release --features aws --bin kinesis-to-firehose",
+        Check::Listed(
+            "a release build (minutes); tests/aws_moto.rs builds and runs kinesis-to-firehose \
+             against moto",
+        ),
+    ),
+    (
         "hyperfine --warmup 1 -N './target/release/process-record --event /tmp/event.json' 'node benches/aws/process_record.js /tmp/event.json'",
         Check::Checked(
             "a benchmark of release builds (hyperfine, Node.js); the scripts it names are checked to exist",

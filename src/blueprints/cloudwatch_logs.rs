@@ -44,7 +44,7 @@
 
 use crate::config::{ConfigError, Settings};
 use crate::doc::{Path, Value};
-use crate::formats::cloudwatch_logs::Envelope;
+use crate::formats::cloudwatch_logs::{encode, is_gzip, Envelope, LogEvent, MessageType};
 use crate::formats::json::ObjectWriter;
 use crate::pipeline::decode::{CloudWatchLogs, RecordDecoder};
 use crate::pipeline::{input, BadLine, Docs, JsonLines, KeyStage, Pipeline};
@@ -328,6 +328,50 @@ impl Transform for CloudWatchLogsProcessor {
         }
     }
 
+    /// Under re-ingestion, a data message whose output alone exceeds the
+    /// response budget becomes two records, each with half of its log
+    /// events (in order) under the same envelope, gzip-compressed when the
+    /// record was, plain JSON when Firehose had already decompressed it.
+    /// Each half comes back in a later batch as a record of its own and, if
+    /// still too large, is halved again, one round of the loop guard each
+    /// time. A message of one event cannot be split: `None` fails it.
+    ///
+    /// ```
+    /// use firehose_transform::blueprints::cloudwatch_logs::CloudWatchLogsProcessor;
+    /// use firehose_transform::formats::cloudwatch_logs::{decode, gzip, Envelope};
+    /// use firehose_transform::{config::Settings, Record, SourceMetadata, Transform};
+    ///
+    /// let json = br#"{"messageType":"DATA_MESSAGE","owner":"1","logGroup":"g","logStream":"s","subscriptionFilters":["f"],
+    ///   "logEvents":[{"id":"1","timestamp":1,"message":"a"},{"id":"2","timestamp":2,"message":"b"},{"id":"3","timestamp":3,"message":"c"}]}"#;
+    /// let processor = CloudWatchLogsProcessor::from_settings(&Settings::from_pairs([("X", "1")])).unwrap();
+    /// let data = gzip(json);
+    /// let record = Record { id: "r", data: &data, approximate_arrival_timestamp: None, source: SourceMetadata::DirectPut };
+    /// let halves = processor.split_oversized(&record).unwrap();
+    /// let events = |part: &[u8]| {
+    ///     let bytes = decode(part, 1 << 20).unwrap();
+    ///     let envelope = Envelope::parse(&bytes).unwrap();
+    ///     envelope.log_events.iter().map(|e| e.message.to_string()).collect::<Vec<_>>()
+    /// };
+    /// assert_eq!((events(&halves[0]), events(&halves[1])), (vec!["a".to_string()], vec!["b".to_string(), "c".to_string()]));
+    /// ```
+    fn split_oversized(&self, record: &Record<'_>) -> Option<Vec<Vec<u8>>> {
+        let bytes = self.decoder.unwrap(record.data).ok()?;
+        let envelope = Envelope::parse(&bytes).ok()?;
+        if envelope.message_type != MessageType::Data || envelope.log_events.len() < 2 {
+            return None;
+        }
+        let (first, second) = envelope.log_events.split_at(envelope.log_events.len() / 2);
+        let compressed = is_gzip(record.data);
+        let part = |events: &[LogEvent<'_>]| {
+            if compressed {
+                encode(&envelope, events)
+            } else {
+                envelope.to_json_with(events)
+            }
+        };
+        Some(vec![part(first), part(second)])
+    }
+
     fn convert(&self, item: Item<'_>, out: &mut Output, cx: &mut Context) -> Result<(), Failure> {
         match (item, &self.format) {
             (Item::Parsed(docs), MessageFormat::Parsed(pipeline)) => {
@@ -442,6 +486,54 @@ mod tests {
         // Logged on 2 December 2026: a 1 January line is from 2026, not the year of the arrival.
         assert_eq!(value["timestamp"], "2026-01-01T00:00:05Z");
         assert_eq!(value["cloudwatch"]["owner"], "111111111111");
+    }
+
+    #[test]
+    fn an_oversized_message_splits_into_halves_of_its_events_and_one_event_does_not() {
+        let messages: Vec<String> = (0..5)
+            .map(|i| format!(r#"{{"n":{i},"m":"{}"}}"#, "m".repeat(1000)))
+            .collect();
+        let refs: Vec<&str> = messages.iter().map(String::as_str).collect();
+        let json = envelope(&refs);
+        let split = |p: &CloudWatchLogsProcessor, data: &[u8]| {
+            p.split_oversized(&Record {
+                id: "r",
+                data,
+                approximate_arrival_timestamp: None,
+                source: crate::SourceMetadata::DirectPut,
+            })
+        };
+        for format in ["raw", "envelope", "json"] {
+            let p = processor(&[
+                ("MESSAGE_FORMAT", format),
+                ("BAD_LINE", "drop"),
+                ("PARTITION_KEYS", "logGroup"),
+            ]);
+            for data in [gzip(&json), json.clone()] {
+                let parts = split(&p, &data).unwrap();
+                assert_eq!(parts.len(), 2);
+                // Compressed stays compressed, plain stays plain.
+                assert_eq!(
+                    parts.iter().map(|d| is_gzip(d)).collect::<Vec<_>>(),
+                    [is_gzip(&data); 2]
+                );
+                // The halves render exactly what the whole would, in order.
+                let whole = testing::run(&p, [&data]);
+                let halves = testing::run(&p, [&parts[0], &parts[1]]);
+                assert_eq!(
+                    format!("{}{}", halves.text(0), halves.text(1)),
+                    whole.text(0),
+                    "{format}"
+                );
+                assert_eq!(halves.text(0).lines().count(), 2);
+                assert_eq!(halves.partition_keys(1), whole.partition_keys(0));
+            }
+        }
+        let p = processor(&[]);
+        assert_eq!(split(&p, &gzip(&envelope(&["alone"]))), None);
+        let control = br#"{"messageType":"CONTROL_MESSAGE","owner":"CloudwatchLogs","logGroup":"","logStream":"","subscriptionFilters":[],"logEvents":[{"id":"","timestamp":1,"message":"a"},{"id":"","timestamp":2,"message":"b"}]}"#;
+        assert_eq!(split(&p, control), None);
+        assert_eq!(split(&p, b"\x1f\x8b\x08 cut"), None);
     }
 
     #[test]

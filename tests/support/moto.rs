@@ -294,7 +294,7 @@ impl Message {
             .map(|(_, v)| v.as_str())
     }
 
-    fn write_to(&self, out: &mut impl Write, connection: &str) -> std::io::Result<()> {
+    pub fn write_to(&self, out: &mut impl Write, connection: &str) -> std::io::Result<()> {
         let mut head = format!("{}\r\n", self.start);
         for (name, value) in &self.headers {
             if ["content-length", "connection", "transfer-encoding"]
@@ -316,7 +316,7 @@ impl Message {
 
 /// Reads one message; `None` at a clean end of the connection. A response
 /// without a length is read to the end (`to_eof`).
-fn read_message(reader: &mut impl BufRead, to_eof: bool) -> std::io::Result<Option<Message>> {
+pub fn read_message(reader: &mut impl BufRead, to_eof: bool) -> std::io::Result<Option<Message>> {
     let mut start = String::new();
     if reader.read_line(&mut start)? == 0 {
         return Ok(None);
