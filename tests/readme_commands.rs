@@ -244,6 +244,18 @@ const COMMANDS: &[(&str, Check)] = &[
         "/usr/bin/time -v BIN --event FILE",
         Check::Listed("a template (BIN, FILE) for the peak-RSS measurements"),
     ),
+    (
+        "/usr/bin/time -v ./target/release/cloudwatch-logs-processor --event FILE",
+        Check::Listed("a template (FILE) for a peak-RSS measurement"),
+    ),
+    (
+        "cargo run --release --example cwl_event > /tmp/cwl.json",
+        Check::Listed("a release build of the benchmark's event generator, for the Python comparison (minutes)"),
+    ),
+    (
+        "cargo lambda build --release --x86-64 --bin firehose-pipeline",
+        Check::Listed("a release cross build with the AWS SDK (minutes); tests/lambda_build.rs runs the same build for process-record"),
+    ),
     // Performance
     ("cargo bench --bench engine", Check::Checked(BENCHMARK, "benches_exist")),
     ("cargo bench --bench engine -- 1000B-records", Check::Checked(BENCHMARK, "benches_exist")),
