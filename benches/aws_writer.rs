@@ -20,6 +20,9 @@
 //! `cargo bench --features aws --bench aws_writer` (needs `moto_server` on
 //! PATH: `pip install 'moto[server]==5.2.1'`).
 
+#[path = "support/lines.rs"]
+mod support_lines;
+
 use std::hint::black_box;
 use std::io::BufReader;
 use std::net::TcpListener;
@@ -179,21 +182,9 @@ fn writer(c: &mut Criterion) {
     group.finish();
 }
 
-/// Log-like lines of `len` bytes.
+/// Log-like lines of `len` bytes (see `support/lines.rs`).
 fn lines(count: usize, len: usize) -> Vec<String> {
-    let mut state = 0x9e37_79b9_7f4a_7c15_u64;
-    (0..count)
-        .map(|i| {
-            let mut line = format!("{i:08} ");
-            while line.len() < len {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                line.push((b' ' + (state % 95) as u8) as char);
-            }
-            line
-        })
-        .collect()
+    support_lines::lines(count, len, 0x9e37_79b9_7f4a_7c15)
 }
 
 fn reingest_when_everything_fits(c: &mut Criterion) {

@@ -4,6 +4,9 @@
 //! `cargo bench --bench engine`. Throughput is bytes of event JSON per second
 //! on one core (the engine is single-threaded).
 
+#[path = "support/lines.rs"]
+mod support_lines;
+
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
@@ -11,22 +14,9 @@ use firehose_transform::blueprints::process_record::ProcessRecord;
 use firehose_transform::testing::EventBuilder;
 use firehose_transform::{Engine, Transform};
 
-/// Log-like lines of `len` bytes (printable ASCII, varied so nothing is
-/// unrealistically compressible or uniform).
+/// Log-like lines of `len` bytes (see `support/lines.rs`).
 fn lines(count: usize, len: usize) -> Vec<String> {
-    let mut state = 0x2545_f491_4f6c_dd1d_u64;
-    (0..count)
-        .map(|i| {
-            let mut line = format!("{i:08} ");
-            while line.len() < len {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                line.push((b' ' + (state % 95) as u8) as char);
-            }
-            line
-        })
-        .collect()
+    support_lines::lines(count, len, 0x2545_f491_4f6c_dd1d)
 }
 
 /// An event of about 6 MB (the request limit) made of `len`-byte records.
