@@ -435,7 +435,7 @@ pub(crate) fn process_event<T: Transform>(
                     summary.data_bytes_out += output.len() as u64;
                     None
                 } else {
-                    Some(Failure::new(OVER_BUDGET).with_detail(format_args!(
+                    Some(Failure::over_budget(OVER_BUDGET).with_detail(format_args!(
                         "its {}-byte entry did not fit in the {} bytes left of the {}-byte budget",
                         cost + failed_len,
                         slack.max(0) + failed_len,

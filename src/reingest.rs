@@ -30,7 +30,7 @@
 //! assert_eq!(unframe(b"plain record"), (0, &b"plain record"[..]));
 //! ```
 
-use crate::engine::{Invocation, OVER_BUDGET};
+use crate::engine::Invocation;
 use crate::response::RecordResult;
 
 /// The frame's first five bytes (the sixth is the round).
@@ -67,7 +67,10 @@ pub(crate) fn frame_len(data: &[u8]) -> usize {
 }
 
 /// The positions (in the event) of the records that failed only because
-/// they did not fit in the response: the ones re-ingestion may write back.
+/// they did not fit in the response ([`Failure::over_budget`](crate::Failure::over_budget): the engine's
+/// `response byte budget exceeded`, or a stage's own, as a CloudWatch Logs
+/// record that inflates past the budget): the ones re-ingestion may write
+/// back.
 ///
 /// ```
 /// use firehose_transform::{testing::EventBuilder, Engine, EngineConfig};
@@ -84,7 +87,7 @@ pub fn overflowed(invocation: &Invocation) -> Vec<usize> {
     invocation
         .failures
         .iter()
-        .filter(|f| f.failure.reason() == OVER_BUDGET)
+        .filter(|f| f.failure.is_over_budget())
         .map(|f| f.index)
         .collect()
 }

@@ -106,6 +106,9 @@ pub struct Failure {
     detail: Option<String>,
     /// Made by [`Failure::dropped`]: the record is `Dropped`, not failed.
     drop: bool,
+    /// Made by [`Failure::over_budget`]: the record's output cannot fit the
+    /// response.
+    over_budget: bool,
 }
 
 /// The reason a [`Failure::dropped`] carries (it is never reported as a failure).
@@ -124,7 +127,33 @@ impl Failure {
             reason: reason.into(),
             detail: None,
             drop: false,
+            over_budget: false,
         }
+    }
+
+    /// A failure because the record's output cannot fit the response
+    /// (the engine's own [`OVER_BUDGET`](crate::engine::OVER_BUDGET), or a
+    /// stage that stops early, as a decoder refusing to inflate a record
+    /// past the budget). Re-ingestion writes such records back, split by
+    /// [`Transform::split_oversized`] when even alone they would not fit;
+    /// other failures are left to Firehose's error prefix.
+    ///
+    /// ```
+    /// use firehose_transform::Failure;
+    /// let failure = Failure::over_budget("record inflates past the response budget");
+    /// assert!(failure.is_over_budget());
+    /// assert!(!Failure::new("not JSON").is_over_budget());
+    /// ```
+    pub fn over_budget(reason: impl Into<Cow<'static, str>>) -> Self {
+        Failure {
+            over_budget: true,
+            ..Failure::new(reason)
+        }
+    }
+
+    /// Whether this is a [`Failure::over_budget`].
+    pub fn is_over_budget(&self) -> bool {
+        self.over_budget
     }
 
     /// Not a failure: returned from any stage, it makes the record `Dropped`
@@ -163,9 +192,8 @@ impl Failure {
     /// ```
     pub fn dropped() -> Self {
         Failure {
-            reason: Cow::Borrowed(DROPPED_BY_STAGE),
-            detail: None,
             drop: true,
+            ..Failure::new(DROPPED_BY_STAGE)
         }
     }
 

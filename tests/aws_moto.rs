@@ -559,6 +559,87 @@ fn an_oversized_cloudwatch_logs_record_is_reingested_as_halves_of_its_events() {
     assert_eq!(framed_records(&moto.delivered("logs")).len(), 2);
 }
 
+#[test]
+fn a_cloudwatch_logs_record_inflating_past_the_budget_is_split_until_each_part_fits() {
+    // About 54 kB inflated against a 20,000-byte budget: the decoder stops
+    // at the budget (the record fails as over budget), re-ingestion inflates
+    // it up to REINGEST_INFLATE_LIMIT_BYTES to split it: halves, halved
+    // again until each holds at most 10,000 bytes of events (5 of 40). The
+    // bomb inflates past that limit too and stays failed. The pipeline's
+    // CloudWatch Logs decoder splits the same way.
+    let huge: Vec<String> = (0..40)
+        .map(|i| format!(r#"{{"n":{i},"pad":"{}"}}"#, "p".repeat(1200)))
+        .collect();
+    let bomb: Vec<String> = (0..100)
+        .map(|i| format!("{i} {}", "b".repeat(1200)))
+        .collect();
+    for (bin, extra) in [
+        (CLOUDWATCH_LOGS, vec![]),
+        (
+            PIPELINE,
+            vec![
+                ("RECORD_DECODER", "cloudwatch-logs".to_string()),
+                ("INPUT_FORMAT", "json".to_string()),
+            ],
+        ),
+    ] {
+        let moto = Moto::start();
+        moto.delivery_stream("logs");
+        let mut env = binary_env(&moto.url());
+        env.push(("REINGEST", "firehose".into()));
+        env.push(("FIREHOSE_RESPONSE_BUDGET_BYTES", "20000".into()));
+        env.push(("REINGEST_INFLATE_LIMIT_BYTES", "100000".into()));
+        env.extend(extra);
+        let sent = [subscription(&huge), subscription(&bomb)];
+        let output = run(
+            bin,
+            &["--event", "-"],
+            &env,
+            Some(&firehose_event(&sent, "logs", None)),
+        );
+        let answer = response(&output);
+        let log = stderr(&output);
+        let results: Vec<RecordResult> = answer.records.iter().map(|r| r.result).collect();
+        assert_eq!(
+            results,
+            [RecordResult::Dropped, RecordResult::ProcessingFailed],
+            "{bin}: {log}"
+        );
+        assert!(
+            log.contains("record inflates past the response budget"),
+            "{log}"
+        );
+        assert!(log.contains("reingest.too_large"), "{log}");
+
+        let written = framed_records(&moto.delivered("logs"));
+        assert!(written.iter().all(|w| unframe(w).0 == 1));
+        let mut parts: Vec<Vec<String>> =
+            written.iter().map(|w| messages_of(unframe(w).1)).collect();
+        parts.sort_by_key(|p| huge.iter().position(|m| *m == p[0]));
+        assert_eq!(parts.len(), 8, "{bin}: {parts:?}");
+        assert!(parts.iter().all(|p| p.len() == 5), "{bin}");
+        assert_eq!(parts.concat(), huge, "{bin}");
+
+        // Each part, back in a batch of its own, fits and is processed.
+        for part in &written {
+            let output = run(
+                bin,
+                &["--event", "-"],
+                &env,
+                Some(&firehose_event(std::slice::from_ref(part), "logs", None)),
+            );
+            let record = &response(&output).records[0];
+            assert_eq!(
+                record.result,
+                RecordResult::Ok,
+                "{bin}: {}",
+                stderr(&output)
+            );
+        }
+        assert_eq!(framed_records(&moto.delivered("logs")).len(), 8, "{bin}");
+    }
+}
+
 // ---------------------------------------------------------------------------
 // kinesis-to-firehose
 

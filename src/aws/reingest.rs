@@ -11,7 +11,9 @@
 //! | `AWS_WRITE_*` | | the [writer's](super::writer::WriterConfig) retries |
 //!
 //! After the engine has answered a batch, the layer takes the records that
-//! failed with `response byte budget exceeded` (and only those), and for each:
+//! failed because they did not fit the response (and only those: the
+//! engine's `response byte budget exceeded`, and a CloudWatch Logs record
+//! that inflates past the budget), and for each:
 //!
 //! 1. reads its re-ingestion round from its [frame](crate::reingest); at
 //!    `REINGEST_MAX_ROUNDS` it stays failed (`reingest.max_rounds` counts it);
@@ -37,7 +39,7 @@ use lambda_runtime::tracing;
 use super::writer::{Destination, Entry, Writer, WriterConfig};
 use super::Aws;
 use crate::config::{ConfigError, Settings};
-use crate::engine::{Engine, Invocation, OVER_BUDGET};
+use crate::engine::{Engine, Invocation};
 use crate::event::Event;
 use crate::reingest::{answer_dropped, frame, overflowed, unframe};
 use crate::transform::{Record, Transform};
@@ -290,7 +292,7 @@ fn fits_alone<T: Transform>(engine: &Engine<T>, event: &Event<'_>, index: usize)
     !invocation
         .failures
         .iter()
-        .any(|f| f.failure.reason() == OVER_BUDGET)
+        .any(|f| f.failure.is_over_budget())
 }
 
 /// `NAME` from `arn:aws:SERVICE:REGION:ACCOUNT:{kind}NAME`.

@@ -13,6 +13,7 @@
 //! | `ENVELOPE_FIELD` | `cloudwatch` | with a parsed format: the member (name or path) the envelope fields go under |
 //! | `BAD_LINE` | `fail` | with a parsed format: a message that does not parse fails the record (`fail`) or is dropped and counted (`drop`, counter `pipeline.bad_lines_dropped`) |
 //! | `PARTITION_KEYS` | unset | partition keys from the envelope: a list of `logGroup`, `logStream`, `owner`, each as is or renamed (`group=logGroup,account=owner`) |
+//! | `REINGEST_INFLATE_LIMIT_BYTES` | 64 MiB | under re-ingestion (`REINGEST`, `aws` builds), how far a record that does not fit may inflate to be split by its log events |
 //!
 //! A record fails alone (`ProcessingFailed`, Firehose keeps its original
 //! bytes) when its gzip data is corrupt ([`CORRUPT_GZIP`](crate::pipeline::decode::CORRUPT_GZIP)) or cut
@@ -45,7 +46,7 @@
 
 use crate::config::{ConfigError, Settings};
 use crate::doc::{Path, Value};
-use crate::formats::cloudwatch_logs::{encode, is_gzip, Envelope, LogEvent, MessageType};
+use crate::formats::cloudwatch_logs::Envelope;
 use crate::formats::json::ObjectWriter;
 use crate::pipeline::decode::{CloudWatchLogs, RecordDecoder};
 use crate::pipeline::{input, BadLine, Docs, JsonLines, KeyStage, Pipeline};
@@ -67,6 +68,7 @@ pub const VARIABLES: &[&str] = &[
     vars::MESSAGE_FORMAT,
     vars::ENVELOPE_FIELD,
     vars::PARTITION_KEYS,
+    crate::pipeline::decode::REINGEST_INFLATE_LIMIT,
     crate::pipeline::input::VPC_FLOW_FIELDS,
     crate::pipeline::input::CLOUDFRONT_FIELDS,
     crate::blueprints::BAD_LINE,
@@ -221,7 +223,7 @@ impl CloudWatchLogsProcessor {
 
     /// Reads the settings (see the [module documentation](self)).
     pub fn from_settings(settings: &Settings) -> Result<Self, ConfigError> {
-        let limit = crate::engine::EngineConfig::from_settings(settings)?.response_budget;
+        let decoder = CloudWatchLogs::from_settings(settings)?;
         let keys = match settings.get(vars::PARTITION_KEYS) {
             Some(text) => {
                 EnvelopeKeys::parse(&text).map_err(|e| ConfigError::new(vars::PARTITION_KEYS, e))?
@@ -243,7 +245,7 @@ impl CloudWatchLogsProcessor {
                 });
                 let at = crate::blueprints::pipeline::path_setting(vars::ENVELOPE_FIELD, &at)?;
                 let mut pipeline = Pipeline::from_boxed(input)
-                    .decoder(CloudWatchLogs::new(limit), at.clone())
+                    .decoder(decoder, at.clone())
                     .bad_line(BadLine::from_settings(settings)?)
                     .write(JsonLines);
                 if !keys.is_empty() {
@@ -256,7 +258,7 @@ impl CloudWatchLogsProcessor {
             }
         };
         Ok(CloudWatchLogsProcessor {
-            decoder: CloudWatchLogs::new(limit),
+            decoder,
             format,
             keys,
         })
@@ -330,12 +332,15 @@ impl Transform for CloudWatchLogsProcessor {
     }
 
     /// Under re-ingestion, a data message whose output alone exceeds the
-    /// response budget becomes two records, each with half of its log
-    /// events (in order) under the same envelope, gzip-compressed when the
-    /// record was, plain JSON when Firehose had already decompressed it.
-    /// Each half comes back in a later batch as a record of its own and, if
-    /// still too large, is halved again, one round of the loop guard each
-    /// time. A message of one event cannot be split: `None` fails it.
+    /// response budget, or that inflates past it, becomes records each
+    /// with a half of its log events (in order) under the same envelope,
+    /// gzip-compressed when the record was, plain JSON when Firehose had
+    /// already decompressed it; a half still larger than half the budget
+    /// is halved again ([`CloudWatchLogs::split`](crate::pipeline::decode::CloudWatchLogs), the same split as the
+    /// pipeline's `RECORD_DECODER=cloudwatch-logs`). Each part comes back
+    /// in a later batch as a record of its own. A message of one event, or
+    /// one inflating past `REINGEST_INFLATE_LIMIT_BYTES`, cannot be split:
+    /// `None` fails it.
     ///
     /// ```
     /// use firehose_transform::blueprints::cloudwatch_logs::CloudWatchLogsProcessor;
@@ -356,21 +361,7 @@ impl Transform for CloudWatchLogsProcessor {
     /// assert_eq!((events(&halves[0]), events(&halves[1])), (vec!["a".to_string()], vec!["b".to_string(), "c".to_string()]));
     /// ```
     fn split_oversized(&self, record: &Record<'_>) -> Option<Vec<Vec<u8>>> {
-        let bytes = self.decoder.unwrap(record.data).ok()?;
-        let envelope = Envelope::parse(&bytes).ok()?;
-        if envelope.message_type != MessageType::Data || envelope.log_events.len() < 2 {
-            return None;
-        }
-        let (first, second) = envelope.log_events.split_at(envelope.log_events.len() / 2);
-        let compressed = is_gzip(record.data);
-        let part = |events: &[LogEvent<'_>]| {
-            if compressed {
-                encode(&envelope, events)
-            } else {
-                envelope.to_json_with(events)
-            }
-        };
-        Some(vec![part(first), part(second)])
+        self.decoder.split(record.data)
     }
 
     fn convert(&self, item: Item<'_>, out: &mut Output, cx: &mut Context) -> Result<(), Failure> {
@@ -398,7 +389,7 @@ impl Transform for CloudWatchLogsProcessor {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::formats::cloudwatch_logs::gzip;
+    use crate::formats::cloudwatch_logs::{gzip, is_gzip};
     use crate::testing;
 
     fn envelope(events: &[&str]) -> Vec<u8> {

@@ -327,6 +327,7 @@ fn redact_from_settings(settings: &Settings) -> Result<Option<Redact>, ConfigErr
 /// The variables `firehose-pipeline` reads (beside the engine's).
 pub const VARIABLES: &[&str] = &[
     vars::RECORD_DECODER,
+    crate::pipeline::decode::REINGEST_INFLATE_LIMIT,
     vars::ENVELOPE_FIELD,
     vars::INPUT_FORMAT,
     crate::pipeline::input::VPC_FLOW_FIELDS,

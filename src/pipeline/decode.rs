@@ -33,15 +33,25 @@ use std::fmt;
 
 use crate::config::{ConfigError, Settings};
 use crate::doc::Value;
-use crate::formats::cloudwatch_logs::{self, Envelope, Error, MessageType};
+use crate::formats::cloudwatch_logs::{self, Envelope, Error, LogEvent, MessageType};
 use crate::transform::{Context, Failure};
 
 /// Reason: the gzip data is damaged.
 pub const CORRUPT_GZIP: &str = "record is not valid gzip";
 /// Reason: the gzip data ends early.
 pub const TRUNCATED_GZIP: &str = "gzip data is truncated";
-/// Reason: the record inflates past the limit (the response budget).
+/// Reason: the record inflates past the limit (the response budget). An
+/// [over-budget](Failure::over_budget) failure: under re-ingestion the
+/// record is split by its log events and written back.
 pub const INFLATES_TOO_LARGE: &str = "record inflates past the response budget";
+/// Variable: how far a CloudWatch Logs record may inflate when
+/// re-ingestion splits it (it must be inflated whole to be split), in
+/// bytes; 64 MiB by default.
+pub const REINGEST_INFLATE_LIMIT: &str = "REINGEST_INFLATE_LIMIT_BYTES";
+/// The default of [`REINGEST_INFLATE_LIMIT`]: a 1,000 KiB record (the
+/// largest Firehose takes) compressed 64 to 1, which typical log text is
+/// not; inflating that much needs a function of at least 256 MB.
+pub const DEFAULT_REINGEST_INFLATE_LIMIT: usize = 64 << 20;
 /// Reason: the record is not a CloudWatch Logs subscription envelope.
 pub const NOT_ENVELOPE: &str = "record is not a CloudWatch Logs envelope";
 /// Counter: control messages dropped.
@@ -79,6 +89,15 @@ pub trait RecordDecoder: Send + Sync + fmt::Debug {
         bytes: &'b [u8],
         cx: &mut Context,
     ) -> Result<Option<Vec<Payload<'b>>>, Failure>;
+
+    /// Under re-ingestion, for a record whose output alone is larger than
+    /// the response budget: the records to write back in its place (see
+    /// [`Transform::split_oversized`](crate::Transform::split_oversized)), or `None` when it cannot be split
+    /// (the default).
+    fn split(&self, data: &[u8]) -> Option<Vec<Vec<u8>>> {
+        let _ = data;
+        None
+    }
 }
 
 /// CloudWatch Logs subscription records, gzip-compressed or plain (as
@@ -86,13 +105,44 @@ pub trait RecordDecoder: Send + Sync + fmt::Debug {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CloudWatchLogs {
     limit: usize,
+    split_limit: usize,
 }
 
 impl CloudWatchLogs {
     /// A decoder that refuses to inflate a record past `limit` bytes (the
-    /// response budget: no response could hold more).
+    /// response budget: no response could hold more), and past
+    /// [`DEFAULT_REINGEST_INFLATE_LIMIT`] to [split](RecordDecoder::split) one.
     pub fn new(limit: usize) -> Self {
-        CloudWatchLogs { limit }
+        CloudWatchLogs {
+            limit,
+            split_limit: DEFAULT_REINGEST_INFLATE_LIMIT.max(limit),
+        }
+    }
+
+    /// The decoder of the settings: the limit is the response budget
+    /// (`FIREHOSE_RESPONSE_BUDGET_BYTES`), the split limit
+    /// [`REINGEST_INFLATE_LIMIT`].
+    pub fn from_settings(settings: &Settings) -> Result<Self, ConfigError> {
+        let budget = crate::engine::EngineConfig::from_settings(settings)?.response_budget;
+        let split_limit = match settings.get(REINGEST_INFLATE_LIMIT) {
+            None => DEFAULT_REINGEST_INFLATE_LIMIT,
+            Some(text) => text.trim().parse::<usize>().map_err(|e| {
+                ConfigError::new(
+                    REINGEST_INFLATE_LIMIT,
+                    format!("{text:?} is not a number of bytes: {e}"),
+                )
+            })?,
+        };
+        Ok(CloudWatchLogs::new(budget).split_limit(split_limit))
+    }
+
+    /// Sets how far a record may inflate to be split (never less than the
+    /// limit).
+    pub fn split_limit(self, bytes: usize) -> Self {
+        CloudWatchLogs {
+            split_limit: bytes.max(self.limit),
+            ..self
+        }
     }
 
     /// The limit in inflated bytes.
@@ -129,12 +179,42 @@ pub fn failure(error: Error) -> Failure {
         Error::TooLarge { .. } => INFLATES_TOO_LARGE,
         Error::NotEnvelope(_) => NOT_ENVELOPE,
     };
+    let failure = match error {
+        Error::TooLarge { .. } => Failure::over_budget(reason),
+        _ => Failure::new(reason),
+    };
     let detail = match error {
         Error::NotEnvelope(why) => why,
         other => other.to_string(),
     };
-    Failure::new(reason).with_detail(detail)
+    failure.with_detail(detail)
 }
+
+/// Appends to `parts` the records `part` makes of `events`: one
+/// record when they fit in `target` inflated bytes (or are a single event),
+/// otherwise the halves of `events`, each split again as needed. In order.
+fn halve(
+    events: &[LogEvent<'_>],
+    target: usize,
+    part: &dyn Fn(&[LogEvent<'_>]) -> Vec<u8>,
+    parts: &mut Vec<Vec<u8>>,
+) {
+    // What the events take in the envelope JSON, escapes aside.
+    let size: usize = events
+        .iter()
+        .map(|e| e.message.len() + e.id.len() + EVENT_OVERHEAD)
+        .sum();
+    if size <= target || events.len() < 2 {
+        parts.push(part(events));
+        return;
+    }
+    let (first, second) = events.split_at(events.len() / 2);
+    halve(first, target, part, parts);
+    halve(second, target, part, parts);
+}
+
+/// An event's JSON beside its id and message: `{"id":"","timestamp":…,"message":""},`.
+const EVENT_OVERHEAD: usize = 64;
 
 impl RecordDecoder for CloudWatchLogs {
     fn name(&self) -> &str {
@@ -143,6 +223,56 @@ impl RecordDecoder for CloudWatchLogs {
 
     fn unwrap<'a>(&self, data: &'a [u8]) -> Result<Cow<'a, [u8]>, Failure> {
         cloudwatch_logs::decode(data, self.limit).map_err(failure)
+    }
+
+    /// Splits a data message in halves of its log events (in order), under
+    /// the same envelope, gzip-compressed when the record was, plain JSON
+    /// when Firehose had already decompressed it; a half still larger than
+    /// half the response budget is halved again, so that each part fits a
+    /// later batch. The record is inflated up to the split limit
+    /// ([`REINGEST_INFLATE_LIMIT`]) for this: one that inflates past it, a
+    /// control message, or a message of one event cannot be split (`None`).
+    ///
+    /// ```
+    /// use firehose_transform::formats::cloudwatch_logs::{decode, gzip, Envelope};
+    /// use firehose_transform::pipeline::decode::{CloudWatchLogs, RecordDecoder};
+    ///
+    /// let events: Vec<String> = (0..8)
+    ///     .map(|i| format!(r#"{{"id":"{i}","timestamp":{i},"message":"{}"}}"#, "m".repeat(900)))
+    ///     .collect();
+    /// let json = format!(r#"{{"messageType":"DATA_MESSAGE","owner":"1","logGroup":"g","logStream":"s","subscriptionFilters":["f"],"logEvents":[{}]}}"#, events.join(","));
+    /// // About 7.8 kB inflated, past this 4,000-byte budget: halved, then halved
+    /// // again, so that each part holds at most 2,000 bytes of events.
+    /// let decoder = CloudWatchLogs::new(4_000);
+    /// let parts = decoder.split(&gzip(json.as_bytes())).unwrap();
+    /// let sizes: Vec<usize> = parts
+    ///     .iter()
+    ///     .map(|part| Envelope::parse(&decode(part, 1 << 20).unwrap()).unwrap().log_events.len())
+    ///     .collect();
+    /// assert_eq!(sizes, [2, 2, 2, 2]);
+    /// assert_eq!(CloudWatchLogs::new(4_000).split_limit(4_000).split(&gzip(json.as_bytes())), None);
+    /// ```
+    fn split(&self, data: &[u8]) -> Option<Vec<Vec<u8>>> {
+        let bytes = cloudwatch_logs::decode(data, self.split_limit).ok()?;
+        let envelope = Envelope::parse(&bytes).ok()?;
+        if envelope.message_type != MessageType::Data || envelope.log_events.len() < 2 {
+            return None;
+        }
+        let compressed = cloudwatch_logs::is_gzip(data);
+        let part = |events: &[LogEvent<'_>]| {
+            if compressed {
+                cloudwatch_logs::encode(&envelope, events)
+            } else {
+                envelope.to_json_with(events)
+            }
+        };
+        // Always at least the two halves: this record did not fit.
+        let (first, second) = envelope.log_events.split_at(envelope.log_events.len() / 2);
+        let target = self.limit / 2;
+        let mut parts = Vec::new();
+        halve(first, target, &part, &mut parts);
+        halve(second, target, &part, &mut parts);
+        Some(parts)
     }
 
     /// One payload per log event, with `logGroup`, `logStream`, `owner`,
@@ -183,8 +313,7 @@ impl RecordDecoder for CloudWatchLogs {
 pub const NAMES: &[&str] = &["none", "cloudwatch-logs"];
 
 /// The decoder called `name` (`RECORD_DECODER`); `None` for `none`. The
-/// CloudWatch Logs decoder's limit is the response budget
-/// (`FIREHOSE_RESPONSE_BUDGET_BYTES`).
+/// CloudWatch Logs decoder's is [`CloudWatchLogs::from_settings`].
 pub fn by_name(
     name: &str,
     settings: &Settings,
@@ -192,8 +321,7 @@ pub fn by_name(
     match name.trim().to_ascii_lowercase().as_str() {
         "" | "none" => Ok(None),
         "cloudwatch-logs" | "cloudwatch_logs" | "cwl" => {
-            let budget = crate::engine::EngineConfig::from_settings(settings)?.response_budget;
-            Ok(Some(Box::new(CloudWatchLogs::new(budget))))
+            Ok(Some(Box::new(CloudWatchLogs::from_settings(settings)?)))
         }
         other => Err(ConfigError::new(
             "RECORD_DECODER",

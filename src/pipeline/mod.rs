@@ -559,6 +559,13 @@ impl Transform for Pipeline {
         Ok(())
     }
 
+    /// The record decoder's [split](decode::RecordDecoder::split) (a
+    /// CloudWatch Logs record in halves of its log events); `None` without
+    /// a decoder.
+    fn split_oversized(&self, record: &Record<'_>) -> Option<Vec<Vec<u8>>> {
+        self.decoder.as_ref()?.0.split(record.data)
+    }
+
     fn convert(&self, item: Docs<'_>, out: &mut Output, _cx: &mut Context) -> Result<(), Failure> {
         for (doc, source) in item.docs.iter().zip(&item.sources) {
             self.writer.write(doc, *source, out.buffer())?;
