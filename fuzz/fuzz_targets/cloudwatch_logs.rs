@@ -36,7 +36,10 @@ fn processors() -> &'static [CloudWatchLogsProcessor; 3] {
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(bytes) = decode(data, LIMIT) {
-        assert!(bytes.len() <= LIMIT.max(data.len()), "decode went past its limit");
+        assert!(
+            bytes.len() <= LIMIT.max(data.len()),
+            "decode went past its limit"
+        );
         if let Ok(envelope) = Envelope::parse(&bytes) {
             let record = encode(&envelope, &envelope.log_events);
             let again = decode(&record, usize::MAX).expect("encode writes valid gzip");

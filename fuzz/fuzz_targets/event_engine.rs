@@ -40,12 +40,26 @@ fuzz_target!(|data: &[u8]| {
     let Ok(event) = Event::from_slice(data) else {
         return;
     };
+    // The least a response can take: every record back as ProcessingFailed.
+    // A budget under it cannot be kept by any engine (the fuzzer finds ids of
+    // hundreds of bytes; Firehose's are 56), so that engine sits it out.
+    let floor: usize = 16
+        + event
+            .records
+            .iter()
+            .map(|r| r.record_id.len() + 48)
+            .sum::<usize>();
     for engine in engines() {
+        if engine.config().response_budget < floor {
+            continue;
+        }
         let invocation = engine.process(&event, None);
         let processed = Processed::new(invocation);
-        if let Err(violation) =
-            check_contract(&event, processed.response_json(), engine.config().response_budget)
-        {
+        if let Err(violation) = check_contract(
+            &event,
+            processed.response_json(),
+            engine.config().response_budget,
+        ) {
             panic!("contract violated: {violation}");
         }
         common::assert_no_panics(&processed);
@@ -59,6 +73,9 @@ fuzz_target!(|data: &[u8]| {
             }
         }
         // The owned copy is the same event.
-        assert_eq!(event.records.len(), event.clone().into_owned().records.len());
+        assert_eq!(
+            event.records.len(),
+            event.clone().into_owned().records.len()
+        );
     }
 });

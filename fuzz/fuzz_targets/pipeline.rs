@@ -17,7 +17,10 @@ fn pipeline() -> &'static Pipeline {
     PIPELINE.get_or_init(|| {
         let settings = Settings::from_pairs([
             ("FILTER", ".status >= 400 and .path != \"/health\""),
-            ("PARTITION_KEYS", "{customer: .customer_id, year: (.ts[0:4])}"),
+            (
+                "PARTITION_KEYS",
+                "{customer: .customer_id, year: (.ts[0:4])}",
+            ),
             ("REDACT_FIELDS", ".user.email:hash,.password:drop"),
             ("REDACT_PATTERNS", "credit_card,ipv4,email:hash"),
             ("REDACT_HASH_KEY", "fuzz-key-not-a-secret-0123456789abcdef"),

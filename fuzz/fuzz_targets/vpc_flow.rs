@@ -18,7 +18,11 @@ fn formats() -> &'static [Format] {
             include_str!("../../fixtures/aws/vpc-flow/transit_gateway_v3.format"),
         ];
         std::iter::once(Format::default())
-            .chain(custom.iter().map(|f| Format::new(f.trim()).expect("a fixture format")))
+            .chain(
+                custom
+                    .iter()
+                    .map(|f| Format::new(f.trim()).expect("a fixture format")),
+            )
             .collect()
     })
 }
