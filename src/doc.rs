@@ -112,6 +112,13 @@ impl<'a> Value<'a> {
     /// assert_eq!(error.to_string(), "line 2 column 5: expected value");
     /// ```
     pub fn parse_json(text: &'a str) -> Result<Value<'a>, JsonError> {
+        if starts_number(text) {
+            // A number is kept as written, at the top level as in a member:
+            // read as its raw text, not through f64 (which would round a
+            // long integer, rewrite `1.50` and refuse `1e400`).
+            let raw: &RawValue = serde_json::from_str(text).map_err(|e| JsonError::new(&e))?;
+            return Ok(Value::Number(Cow::Borrowed(raw.get())));
+        }
         let mut de = serde_json::Deserializer::from_str(text);
         let value = Shallow::deserialize(&mut de).map_err(|e| JsonError::new(&e))?;
         de.end().map_err(|e| JsonError::new(&e))?;
@@ -145,7 +152,13 @@ impl<'a> Value<'a> {
                 Ok(value) => {
                     let start = end;
                     end = stream.byte_offset();
-                    Some(Ok((value.0, text[start..end].trim_ascii())))
+                    let own = text[start..end].trim_ascii();
+                    // A number came through f64: keep its text instead.
+                    let value = match value.0 {
+                        Value::Number(_) => Value::Number(Cow::Borrowed(own)),
+                        other => other,
+                    };
+                    Some(Ok((value, own)))
                 }
                 Err(error) => {
                     failed = true;
@@ -731,9 +744,9 @@ impl<'de> Deserialize<'de> for Shallow<'de> {
                 }
                 Ok(Shallow(Value::Object(members)))
             }
-            // Numbers arrive here only at the top level (members are raw
-            // text): keep them as text through the arbitrary-precision-free
-            // path by re-reading them below.
+            // Numbers arrive here only at the top level of a stream (members
+            // are raw text, and `parse_json` reads a number as its text):
+            // `parse_json_stream` replaces them with their text.
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<Shallow<'de>, E> {
                 Ok(Shallow(Value::Number(Cow::Owned(v.to_string()))))
             }
@@ -749,6 +762,16 @@ impl<'de> Deserialize<'de> for Shallow<'de> {
         }
         deserializer.deserialize_any(ShallowVisitor)
     }
+}
+
+/// Whether a JSON text's value is a number (after JSON's whitespace).
+fn starts_number(text: &str) -> bool {
+    matches!(
+        text.trim_start_matches([' ', '\t', '\n', '\r'])
+            .as_bytes()
+            .first(),
+        Some(b'-' | b'0'..=b'9')
+    )
 }
 
 /// A member's raw text as a value: scalars are taken as they are (cheap to

@@ -355,6 +355,27 @@ const COMMANDS: &[(&str, Check)] = &[
             "geoip_layer_block_runs",
         ),
     ),
+    // Fuzzing
+    (
+        "cargo install cargo-fuzz --locked",
+        Check::Listed("installs a tool from crates.io (minutes)"),
+    ),
+    (
+        "fuzz/seed.sh",
+        Check::Listed("writes the generated corpus into fuzz/corpus/ of the repository"),
+    ),
+    (
+        "cd fuzz",
+        Check::Listed("changes into the fuzz workspace for the commands after it"),
+    ),
+    (
+        "RUSTC_BOOTSTRAP=1 cargo fuzz run --sanitizer none apache -- -runs=10000000",
+        Check::Listed("needs cargo-fuzz and builds the fuzz targets (minutes), then fuzzes for minutes"),
+    ),
+    (
+        r#"for target in $(cargo fuzz list); do RUSTC_BOOTSTRAP=1 nice -n 10 cargo fuzz run --sanitizer none "$target" -- -runs=10000000 || break; done"#,
+        Check::Listed("needs cargo-fuzz and fuzzes every target for minutes each"),
+    ),
 ];
 
 /// Panics unless the README has `command` word for word (so a test never runs

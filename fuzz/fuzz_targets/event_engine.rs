@@ -1,0 +1,84 @@
+//! Arbitrary bytes as a Firehose event: whatever parses goes through the
+//! engine with the process-record blueprint, under the default budget and a
+//! small one, and the response must keep the contract.
+#![no_main]
+
+use firehose_transform::blueprints::process_record::ProcessRecord;
+use firehose_transform::engine::{NOT_BASE64, NO_PAYLOAD, OVER_BUDGET};
+use firehose_transform::formats::json::quoted_len;
+use firehose_transform::testing::{check_contract, Processed};
+use firehose_transform::{Engine, EngineConfig, Event};
+use libfuzzer_sys::fuzz_target;
+use std::sync::OnceLock;
+
+mod common;
+
+/// The budget of the second engine: small enough that a few records fill it.
+const SMALL_BUDGET: usize = 2048;
+
+fn engines() -> &'static [Engine<ProcessRecord>; 2] {
+    static ENGINES: OnceLock<[Engine<ProcessRecord>; 2]> = OnceLock::new();
+    ENGINES.get_or_init(|| {
+        let transform = || ProcessRecord {
+            append_newline: true,
+            drop_empty: true,
+            ..ProcessRecord::default()
+        };
+        [
+            Engine::new(transform()),
+            Engine::with_config(
+                transform(),
+                EngineConfig {
+                    response_budget: SMALL_BUDGET,
+                    ..EngineConfig::default()
+                },
+            ),
+        ]
+    })
+}
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(event) = Event::from_slice(data) else {
+        return;
+    };
+    // The least a response can take: every record back as ProcessingFailed.
+    // A budget under it cannot be kept by any engine (the fuzzer finds ids of
+    // hundreds of bytes, with escapes; Firehose's are 56), so that engine sits it out.
+    // `{"records":[` `]}`, and per record `{"recordId":` ID
+    // `,"result":"ProcessingFailed"}` and a comma, the id escaped.
+    let floor: usize = 14
+        + event
+            .records
+            .iter()
+            .map(|r| quoted_len(&r.record_id) + 42)
+            .sum::<usize>();
+    for engine in engines() {
+        if engine.config().response_budget < floor {
+            continue;
+        }
+        let invocation = engine.process(&event, None);
+        let processed = Processed::new(invocation);
+        if let Err(violation) = check_contract(
+            &event,
+            processed.response_json(),
+            engine.config().response_budget,
+        ) {
+            panic!("contract violated: {violation}");
+        }
+        common::assert_no_panics(&processed);
+        // process-record itself never fails a record: only the engine does.
+        for record in processed.records() {
+            if let Some(failure) = &record.failure {
+                assert!(
+                    [NOT_BASE64, NO_PAYLOAD, OVER_BUDGET].contains(&failure.reason()),
+                    "unexpected failure {failure:?}"
+                );
+            }
+        }
+        // The owned copy is the same event.
+        assert_eq!(
+            event.records.len(),
+            event.clone().into_owned().records.len()
+        );
+    }
+});
