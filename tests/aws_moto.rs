@@ -478,6 +478,24 @@ fn messages_of(record: &[u8]) -> Vec<String> {
         .collect()
 }
 
+/// `bin` in local mode on a Direct PUT event of `records` from the
+/// delivery stream `logs`: the response's results, the response and stderr.
+fn invoke(
+    bin: &str,
+    env: &[(&str, String)],
+    records: &[Vec<u8>],
+) -> (Vec<RecordResult>, WireResponse, String) {
+    let output = run(
+        bin,
+        &["--event", "-"],
+        env,
+        Some(&firehose_event(records, "logs", None)),
+    );
+    let answer = response(&output);
+    let results = answer.records.iter().map(|r| r.result).collect();
+    (results, answer, stderr(&output))
+}
+
 #[test]
 fn an_oversized_cloudwatch_logs_record_is_reingested_as_halves_of_its_events() {
     let moto = Moto::start();
@@ -500,15 +518,7 @@ fn an_oversized_cloudwatch_logs_record_is_reingested_as_halves_of_its_events() {
         // stops it before any split.
         frame(3, &subscription(&many)),
     ];
-    let output = run(
-        CLOUDWATCH_LOGS,
-        &["--event", "-"],
-        &env,
-        Some(&firehose_event(&sent, "logs", None)),
-    );
-    let answer = response(&output);
-    let log = stderr(&output);
-    let results: Vec<RecordResult> = answer.records.iter().map(|r| r.result).collect();
+    let (results, _, log) = invoke(CLOUDWATCH_LOGS, &env, &sent);
     assert_eq!(
         results,
         [
@@ -540,14 +550,9 @@ fn an_oversized_cloudwatch_logs_record_is_reingested_as_halves_of_its_events() {
     // processed into its messages.
     let mut text = String::new();
     for half in &written {
-        let output = run(
-            CLOUDWATCH_LOGS,
-            &["--event", "-"],
-            &env,
-            Some(&firehose_event(std::slice::from_ref(half), "logs", None)),
-        );
-        let record = &response(&output).records[0];
-        assert_eq!(record.result, RecordResult::Ok, "{}", stderr(&output));
+        let (_, answer, log) = invoke(CLOUDWATCH_LOGS, &env, std::slice::from_ref(half));
+        let record = &answer.records[0];
+        assert_eq!(record.result, RecordResult::Ok, "{log}");
         let data = STANDARD.decode(record.data.as_deref().unwrap()).unwrap();
         text.push_str(std::str::from_utf8(&data).unwrap());
     }
@@ -591,15 +596,7 @@ fn a_cloudwatch_logs_record_inflating_past_the_budget_is_split_until_each_part_f
         env.push(("REINGEST_INFLATE_LIMIT_BYTES", "100000".into()));
         env.extend(extra);
         let sent = [subscription(&huge), subscription(&bomb)];
-        let output = run(
-            bin,
-            &["--event", "-"],
-            &env,
-            Some(&firehose_event(&sent, "logs", None)),
-        );
-        let answer = response(&output);
-        let log = stderr(&output);
-        let results: Vec<RecordResult> = answer.records.iter().map(|r| r.result).collect();
+        let (results, _, log) = invoke(bin, &env, &sent);
         assert_eq!(
             results,
             [RecordResult::Dropped, RecordResult::ProcessingFailed],
@@ -622,19 +619,8 @@ fn a_cloudwatch_logs_record_inflating_past_the_budget_is_split_until_each_part_f
 
         // Each part, back in a batch of its own, fits and is processed.
         for part in &written {
-            let output = run(
-                bin,
-                &["--event", "-"],
-                &env,
-                Some(&firehose_event(std::slice::from_ref(part), "logs", None)),
-            );
-            let record = &response(&output).records[0];
-            assert_eq!(
-                record.result,
-                RecordResult::Ok,
-                "{bin}: {}",
-                stderr(&output)
-            );
+            let (results, _, log) = invoke(bin, &env, std::slice::from_ref(part));
+            assert_eq!(results, [RecordResult::Ok], "{bin}: {log}");
         }
         assert_eq!(framed_records(&moto.delivered("logs")).len(), 8, "{bin}");
     }
