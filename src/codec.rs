@@ -43,8 +43,9 @@ fn describe_error(text: &str) -> String {
     }
 }
 
-/// Appends the padded base64 of `bytes` to `out`.
-pub(crate) fn encode_append(bytes: &[u8], out: &mut String) {
+/// Appends the padded base64 of `bytes` to `out` (a `String` or a
+/// `Vec<u8>`, such as a response's JSON).
+pub(crate) fn encode_append<Out: base64_simd::AppendBase64Encode>(bytes: &[u8], out: &mut Out) {
     base64_simd::STANDARD.encode_append(bytes, out);
 }
 

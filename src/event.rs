@@ -251,6 +251,75 @@ impl<'a> Event<'a> {
     }
 }
 
+self_cell::self_cell!(
+    /// An event and the bytes it borrows from, kept together.
+    struct EventCell {
+        owner: bytes::Bytes,
+        #[covariant]
+        dependent: Event,
+    }
+);
+
+/// An event that owns its JSON (or its strings), shared by reference
+/// counting: what the engine hands to the threads that process the records.
+///
+/// The records still borrow from the JSON (no copy of a 6 MB event), and the
+/// event stays alive as long as any thread uses it. So a thread still busy
+/// with a record when the response must go (a record that hangs) can be left
+/// behind safely: see [`Engine::process_shared`](crate::Engine::process_shared).
+///
+/// ```
+/// use firehose_transform::SharedEvent;
+///
+/// // From the bytes of a request, without copying them:
+/// let body = br#"{"records":[{"recordId":"r1","data":"aGk="}]}"#.to_vec();
+/// let event = SharedEvent::parse(body)?;
+/// assert_eq!(event.get().records[0].payload(), Some("aGk="));
+///
+/// // From an event built in code:
+/// let built = firehose_transform::testing::EventBuilder::new().line("hi").build();
+/// let event = SharedEvent::from(built);
+/// assert_eq!(event.get().records.len(), 1);
+/// # Ok::<(), firehose_transform::EventError>(())
+/// ```
+#[derive(Clone)]
+pub struct SharedEvent(std::sync::Arc<EventCell>);
+
+impl SharedEvent {
+    /// Parses an event from JSON it takes ownership of (a `Vec<u8>`, a
+    /// `bytes::Bytes` such as an HTTP body): the records borrow from it.
+    pub fn parse(json: impl Into<bytes::Bytes>) -> Result<SharedEvent, EventError> {
+        EventCell::try_new(json.into(), |json| Event::from_slice(json))
+            .map(|cell| SharedEvent(std::sync::Arc::new(cell)))
+    }
+
+    /// Copies a borrowed event (every string), for callers that only have
+    /// a borrow.
+    pub fn copy(event: &Event<'_>) -> SharedEvent {
+        SharedEvent::from(event.clone().into_owned())
+    }
+
+    /// The event.
+    pub fn get(&self) -> &Event<'_> {
+        self.0.borrow_dependent()
+    }
+}
+
+impl From<Event<'static>> for SharedEvent {
+    fn from(event: Event<'static>) -> Self {
+        SharedEvent(std::sync::Arc::new(EventCell::new(
+            bytes::Bytes::new(),
+            |_| event,
+        )))
+    }
+}
+
+impl fmt::Debug for SharedEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.get().fmt(f)
+    }
+}
+
 impl<'a> EventRecord<'a> {
     /// The record's base64 payload: `data`, or `kafkaRecordValue` for MSK.
     pub fn payload(&self) -> Option<&str> {

@@ -129,10 +129,10 @@ pub mod telemetry;
 pub mod testing;
 pub mod transform;
 
-pub use engine::{Engine, EngineConfig, Invocation};
+pub use engine::{Engine, EngineConfig, Invocation, InvocationError};
 pub use event::{
-    Event, EventError, EventRecord, KinesisRecordMetadata, MskRecordMetadata, SourceKind,
-    SourceMetadata,
+    Event, EventError, EventRecord, KinesisRecordMetadata, MskRecordMetadata, SharedEvent,
+    SourceKind, SourceMetadata,
 };
 /// The Lambda runtime client: the
 /// [`lambda_runtime`](https://docs.rs/lambda_runtime/1) crate, re-exported

@@ -80,8 +80,9 @@ pub(crate) fn frame_len(data: &[u8]) -> usize {
 /// // Room for every record to fail (313 bytes) and for the first one whole
 /// // (445 bytes), not for the second.
 /// let config = EngineConfig { response_budget: 500, ..EngineConfig::default() };
-/// let invocation = Engine::with_config(ProcessRecord::default(), config).process(&event, None);
+/// let invocation = Engine::with_config(ProcessRecord::default(), config).process(&event, None)?;
 /// assert_eq!(firehose_transform::reingest::overflowed(&invocation), vec![1, 2]);
+/// # Ok::<(), firehose_transform::InvocationError>(())
 /// ```
 pub fn overflowed(invocation: &Invocation) -> Vec<usize> {
     invocation
@@ -107,13 +108,14 @@ pub fn overflowed(invocation: &Invocation) -> Vec<usize> {
 /// let event = EventBuilder::new().lines(["a".repeat(100), "b".repeat(100)]).build();
 /// // Room for the first record whole (345 bytes), not the second (477).
 /// let config = EngineConfig { response_budget: 400, ..EngineConfig::default() };
-/// let mut invocation = Engine::with_config(ProcessRecord::default(), config).process(&event, None);
+/// let mut invocation = Engine::with_config(ProcessRecord::default(), config).process(&event, None)?;
 /// let before = invocation.response.serialized_len();
 /// assert!(firehose_transform::reingest::answer_dropped(&mut invocation, 1));
 /// assert_eq!(invocation.response.records().nth(1).unwrap().result, RecordResult::Dropped);
 /// assert_eq!(invocation.response.serialized_len(), before - "ProcessingFailed".len() + "Dropped".len());
 /// assert_eq!((invocation.summary.dropped, invocation.summary.failed()), (1, 0));
 /// assert!(!firehose_transform::reingest::answer_dropped(&mut invocation, 0));
+/// # Ok::<(), firehose_transform::InvocationError>(())
 /// ```
 pub fn answer_dropped(invocation: &mut Invocation, index: usize) -> bool {
     let Some(at) = invocation.failures.iter().position(|f| f.index == index) else {

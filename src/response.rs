@@ -49,13 +49,28 @@ impl fmt::Display for RecordResult {
     }
 }
 
-/// One entry of a [`Response`], as stored: ranges into the shared buffers.
+/// One entry of a [`Response`], as stored: where its parts are in the JSON.
 #[derive(Debug, Clone)]
 struct Entry {
-    id_end: usize,
-    data_end: usize,
+    /// The record id: a range of the JSON when it needed no escaping (the
+    /// JSON text is the id), else of [`Response::escaped_ids`].
+    id: Span,
+    /// Where the result's name starts in the JSON.
+    result_at: usize,
+    /// The result as written in the JSON.
+    written: RecordResult,
+    /// The result now: differs from `written` after [`Response::set_result`].
     result: RecordResult,
+    /// The base64 data's range in the JSON (`Ok` only).
+    data: Option<(usize, usize)>,
     metadata: Option<Box<Metadata>>,
+}
+
+/// A range of bytes in one of the response's buffers.
+#[derive(Debug, Clone, Copy)]
+enum Span {
+    Json(usize, usize),
+    Escaped(usize, usize),
 }
 
 /// A borrowed view of one response record.
@@ -75,6 +90,11 @@ pub struct ResponseRecordRef<'a> {
 
 /// A Firehose transformation response under construction or complete.
 ///
+/// The response is its own JSON: each record pushed is written at once, in
+/// the compact form Firehose reads, so the finished response is sent as it
+/// is ([`into_json`](Response::into_json)) without another pass or copy, and
+/// its exact length is always known ([`serialized_len`](Response::serialized_len)).
+///
 /// ```
 /// use firehose_transform::response::{RecordResult, Response};
 ///
@@ -87,14 +107,19 @@ pub struct ResponseRecordRef<'a> {
 ///     r#"{"records":[{"recordId":"r1","result":"Ok","data":"aGk="},{"recordId":"r2","result":"Dropped"}]}"#
 /// );
 /// assert_eq!(response.serialized_len(), json.len());
+/// assert_eq!(response.into_json(), json);
 /// ```
 #[derive(Debug, Clone)]
 pub struct Response {
-    ids: String,
-    data: String,
+    /// `{"records":[` and every entry so far, without the closing `]}`.
+    json: Vec<u8>,
     entries: Vec<Entry>,
+    /// The ids that needed escaping, as received (rare: Firehose's ids are digits).
+    escaped_ids: String,
     kafka: bool,
     serialized_len: usize,
+    /// Whether some entry's result was changed after it was written.
+    rewritten: bool,
 }
 
 /// What an `Ok` entry carries besides its data: `metadata` on the wire.
@@ -301,28 +326,40 @@ pub(crate) static NO_METADATA: Metadata = Metadata {
     otf: None,
 };
 
-/// `{"records":[` and `]}`.
-const FRAMING_LEN: usize = r#"{"records":["#.len() + "]}".len();
+/// What a response starts with.
+const OPENING: &[u8] = br#"{"records":["#;
+/// What closes it.
+const CLOSING: &[u8] = b"]}";
+
+/// Where an `Ok` entry's data comes from.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Data<'a> {
+    /// Bytes to encode.
+    Raw(&'a [u8]),
+    /// Base64 text already made.
+    Encoded(&'a str),
+}
 
 impl Response {
     /// An empty response. `kafka` selects `kafkaRecordValue` (MSK source) in
     /// place of `data`.
     pub fn new(kafka: bool) -> Self {
-        Response {
-            ids: String::new(),
-            data: String::new(),
-            entries: Vec::new(),
-            kafka,
-            serialized_len: FRAMING_LEN,
-        }
+        Response::with_capacity(kafka, 0, 0)
     }
 
-    /// An empty response with room for `records` records and `data_bytes` of base64.
-    pub fn with_capacity(kafka: bool, records: usize, data_bytes: usize) -> Self {
-        let mut response = Response::new(kafka);
-        response.entries.reserve_exact(records);
-        response.data.reserve_exact(data_bytes);
-        response
+    /// An empty response with room for `records` records and `bytes` of
+    /// JSON (their data included).
+    pub fn with_capacity(kafka: bool, records: usize, bytes: usize) -> Self {
+        let mut json = Vec::with_capacity(bytes.max(OPENING.len()) + CLOSING.len());
+        json.extend_from_slice(OPENING);
+        Response {
+            json,
+            entries: Vec::with_capacity(records),
+            escaped_ids: String::new(),
+            kafka,
+            serialized_len: OPENING.len() + CLOSING.len(),
+            rewritten: false,
+        }
     }
 
     /// Whether the payload key is `kafkaRecordValue`.
@@ -413,9 +450,15 @@ impl Response {
     }
 
     /// Appends an `Ok` record, base64-encoding `output` straight into the
-    /// response's buffer.
+    /// response's JSON.
     pub fn push_ok(&mut self, record_id: &str, output: &[u8], metadata: &Metadata) {
-        self.push_ok_quoted(record_id, quoted_len(record_id), output, metadata);
+        self.push_quoted(
+            record_id,
+            quoted_len(record_id),
+            RecordResult::Ok,
+            Some(Data::Raw(output)),
+            metadata,
+        );
     }
 
     /// [`push_encoded`](Response::push_encoded) with the id's quoted length known.
@@ -427,64 +470,87 @@ impl Response {
         data: Option<&str>,
         metadata: &Metadata,
     ) {
-        let data = data.filter(|_| result == RecordResult::Ok);
-        self.data.push_str(data.unwrap_or(""));
-        self.finish_entry(
-            record_id,
-            quoted_id_len,
-            result,
-            data.map(str::len),
-            metadata,
-        );
+        let data = data
+            .filter(|_| result == RecordResult::Ok)
+            .map(Data::Encoded);
+        self.push_quoted(record_id, quoted_id_len, result, data, metadata);
     }
 
-    /// [`push_ok`](Response::push_ok) with the id's quoted length known.
-    pub(crate) fn push_ok_quoted(
-        &mut self,
-        record_id: &str,
-        quoted_id_len: usize,
-        output: &[u8],
-        metadata: &Metadata,
-    ) {
-        let before = self.data.len();
-        codec::encode_append(output, &mut self.data);
-        let data_len = self.data.len() - before;
-        self.finish_entry(
-            record_id,
-            quoted_id_len,
-            RecordResult::Ok,
-            Some(data_len),
-            metadata,
-        );
-    }
-
-    fn finish_entry(
+    /// Writes one entry into the JSON. An `Ok` entry always has data (empty
+    /// output is `""`), others have neither data nor metadata.
+    pub(crate) fn push_quoted(
         &mut self,
         record_id: &str,
         quoted_id_len: usize,
         result: RecordResult,
-        data_len: Option<usize>,
+        data: Option<Data<'_>>,
         metadata: &Metadata,
     ) {
-        let metadata = if result == RecordResult::Ok {
-            metadata
+        let (data, metadata) = if result == RecordResult::Ok {
+            (Some(data.unwrap_or(Data::Encoded(""))), metadata)
         } else {
-            &NO_METADATA
+            (None, &NO_METADATA)
         };
+        let first = self.entries.is_empty();
+        let json = &mut self.json;
+        if !first {
+            json.push(b',');
+        }
+        json.extend_from_slice(br#"{"recordId":"#);
+        let id = if quoted_id_len == record_id.len() + 2 {
+            // Nothing to escape: the JSON text is the id.
+            let start = json.len() + 1;
+            json.push(b'"');
+            json.extend_from_slice(record_id.as_bytes());
+            json.push(b'"');
+            Span::Json(start, start + record_id.len())
+        } else {
+            write_str(json, record_id);
+            let start = self.escaped_ids.len();
+            self.escaped_ids.push_str(record_id);
+            Span::Escaped(start, self.escaped_ids.len())
+        };
+        json.extend_from_slice(br#","result":""#);
+        let result_at = json.len();
+        json.extend_from_slice(result.as_str().as_bytes());
+        json.push(b'"');
+        let data = data.map(|data| {
+            json.extend_from_slice(if self.kafka {
+                br#","kafkaRecordValue":""#
+            } else {
+                br#","data":""#
+            });
+            let start = json.len();
+            match data {
+                Data::Raw(bytes) => codec::encode_append(bytes, json),
+                Data::Encoded(text) => json.extend_from_slice(text.as_bytes()),
+            }
+            let end = json.len();
+            json.push(b'"');
+            (start, end)
+        });
+        metadata.write_json(json);
+        json.push(b'}');
         self.serialized_len += self.entry_len_quoted(
             quoted_id_len,
             result,
-            data_len,
+            data.map(|(start, end)| end - start),
             metadata,
-            self.entries.is_empty(),
+            first,
         );
-        self.ids.push_str(record_id);
         self.entries.push(Entry {
-            id_end: self.ids.len(),
-            data_end: self.data.len(),
+            id,
+            result_at,
+            written: result,
             result,
+            data,
             metadata: (!metadata.is_empty()).then(|| Box::new(metadata.clone())),
         });
+        debug_assert_eq!(
+            self.json.len() + CLOSING.len(),
+            self.serialized_len,
+            "the response's count and its JSON agree"
+        );
     }
 
     /// Changes the result of the entry at `index` between `Dropped` and
@@ -494,7 +560,8 @@ impl Response {
     /// added or removed here.
     ///
     /// Re-ingestion uses it to answer `Dropped` for a record once its data is
-    /// written back (`Dropped` is shorter, so the budget still holds).
+    /// written back (`Dropped` is shorter, so the budget still holds). The
+    /// JSON is rewritten once, when the response is next written out.
     ///
     /// ```
     /// use firehose_transform::response::{RecordResult, Response};
@@ -516,29 +583,32 @@ impl Response {
         self.serialized_len =
             self.serialized_len - entry.result.as_str().len() + result.as_str().len();
         entry.result = result;
+        self.rewritten |= entry.result != entry.written;
         true
     }
 
     /// The records, in order.
     pub fn records(&self) -> impl ExactSizeIterator<Item = ResponseRecordRef<'_>> + '_ {
-        let mut id_start = 0;
-        let mut data_start = 0;
-        self.entries.iter().map(move |entry| {
-            let record = ResponseRecordRef {
-                record_id: &self.ids[id_start..entry.id_end],
-                result: entry.result,
-                data: (entry.result == RecordResult::Ok)
-                    .then(|| &self.data[data_start..entry.data_end]),
-                partition_keys: entry
-                    .metadata
-                    .as_deref()
-                    .map_or(&[], |m| m.partition_keys.as_slice()),
-                otf_metadata: entry.metadata.as_deref().and_then(|m| m.otf.as_ref()),
-            };
-            id_start = entry.id_end;
-            data_start = entry.data_end;
-            record
+        self.entries.iter().map(move |entry| ResponseRecordRef {
+            record_id: match entry.id {
+                Span::Json(start, end) => self.json_str(start, end),
+                Span::Escaped(start, end) => &self.escaped_ids[start..end],
+            },
+            result: entry.result,
+            data: entry.data.map(|(start, end)| self.json_str(start, end)),
+            partition_keys: entry
+                .metadata
+                .as_deref()
+                .map_or(&[], |m| m.partition_keys.as_slice()),
+            otf_metadata: entry.metadata.as_deref().and_then(|m| m.otf.as_ref()),
         })
+    }
+
+    /// A piece of the JSON that is a whole string's contents (an id, a
+    /// payload), so it is UTF-8 by construction.
+    fn json_str(&self, start: usize, end: usize) -> &str {
+        std::str::from_utf8(&self.json[start..end])
+            .expect("ids and payloads are written from strings, whole")
     }
 
     /// The response as JSON bytes (exactly [`serialized_len`](Response::serialized_len) of them).
@@ -549,44 +619,28 @@ impl Response {
         out
     }
 
-    /// Writes the response's JSON to `writer` (give it a buffered writer).
-    ///
-    /// Written by hand rather than through serde: base64 never needs escaping,
-    /// so payloads are copied as they are instead of being scanned byte by
-    /// byte, and ids and keys are escaped by [`write_str`], which matches
-    /// serde_json byte for byte.
-    pub fn write_json<W: std::io::Write>(&self, mut writer: W) -> std::io::Result<()> {
-        let data_key: &[u8] = if self.kafka {
-            b",\"kafkaRecordValue\":\""
-        } else {
-            b",\"data\":\""
-        };
-        let mut scratch = Vec::with_capacity(256);
-        writer.write_all(b"{\"records\":[")?;
-        for (i, (record, entry)) in self.records().zip(&self.entries).enumerate() {
-            scratch.clear();
-            if i > 0 {
-                scratch.push(b',');
-            }
-            scratch.extend_from_slice(b"{\"recordId\":");
-            write_str(&mut scratch, record.record_id);
-            scratch.extend_from_slice(b",\"result\":\"");
-            scratch.extend_from_slice(record.result.as_str().as_bytes());
-            scratch.push(b'"');
-            if let Some(data) = record.data {
-                scratch.extend_from_slice(data_key);
-                writer.write_all(&scratch)?;
-                writer.write_all(data.as_bytes())?;
-                scratch.clear();
-                scratch.push(b'"');
-            }
-            if let Some(metadata) = &entry.metadata {
-                metadata.write_json(&mut scratch);
-            }
-            scratch.push(b'}');
-            writer.write_all(&scratch)?;
+    /// The response as JSON bytes, without copying them when no result was
+    /// changed after it was written (the usual case).
+    pub fn into_json(mut self) -> Vec<u8> {
+        if self.rewritten {
+            return self.to_json();
         }
-        writer.write_all(b"]}")
+        self.json.extend_from_slice(CLOSING);
+        self.json
+    }
+
+    /// Writes the response's JSON to `writer`.
+    pub fn write_json<W: std::io::Write>(&self, mut writer: W) -> std::io::Result<()> {
+        // Unchanged runs of entries go out as they are; a changed result is
+        // written in place of the one the JSON holds.
+        let mut from = 0;
+        for entry in self.entries.iter().filter(|e| e.result != e.written) {
+            writer.write_all(&self.json[from..entry.result_at])?;
+            writer.write_all(entry.result.as_str().as_bytes())?;
+            from = entry.result_at + entry.written.as_str().len();
+        }
+        writer.write_all(&self.json[from..])?;
+        writer.write_all(CLOSING)
     }
 }
 

@@ -60,10 +60,6 @@ pub struct Summary {
     /// Time spent processing (parsing the event to the finished response).
     #[serde(rename = "duration_ms", serialize_with = "millis")]
     pub duration: Duration,
-    /// Set when even a response failing every record would exceed the budget
-    /// (the size it would take); should never happen with Firehose's limits.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub budget_unreachable: Option<usize>,
 }
 
 fn millis<S: serde::Serializer>(duration: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
@@ -191,12 +187,6 @@ impl Summary {
             summary_line!(warn);
         } else {
             summary_line!(info);
-        }
-        if let Some(floor) = self.budget_unreachable {
-            tracing::error!(
-                failed_response_bytes = floor,
-                "the response budget is too small even for failing every record"
-            );
         }
     }
 }

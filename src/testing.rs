@@ -308,7 +308,9 @@ pub fn run_event_with<T: Transform>(
     config: &EngineConfig,
     event: &Event<'_>,
 ) -> Processed {
-    let processed = Processed::new(process_event(transform, config, event, None));
+    let invocation = process_event(transform, config, event, None)
+        .unwrap_or_else(|error| panic!("the event cannot be processed: {error}"));
+    let processed = Processed::new(invocation);
     processed.assert_contract_within(event, config.response_budget);
     processed
 }

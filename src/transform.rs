@@ -256,6 +256,21 @@ impl Context {
         *self.counters.entry(name).or_insert(0) += n;
     }
 
+    /// Adds every counter of `other` to this one's (the engine gathers the
+    /// counts of the threads that ran the records).
+    pub(crate) fn absorb(&mut self, other: &mut Context) {
+        if other.counters.is_empty() {
+            return;
+        }
+        if self.counters.is_empty() {
+            std::mem::swap(&mut self.counters, &mut other.counters);
+            return;
+        }
+        for (name, n) in std::mem::take(&mut other.counters) {
+            self.add(name, n);
+        }
+    }
+
     /// Every counter touched in this invocation, by name.
     pub fn counters(&self) -> &BTreeMap<&'static str, u64> {
         &self.counters
@@ -326,6 +341,12 @@ impl Output {
     /// Everything set besides the data: partition keys and Iceberg routing.
     pub fn metadata(&self) -> &Metadata {
         &self.metadata
+    }
+
+    /// Takes the metadata set so far (the engine keeps it with the record's
+    /// result while the output buffer goes on to the next record).
+    pub(crate) fn take_metadata(&mut self) -> Metadata {
+        std::mem::take(&mut self.metadata)
     }
 
     /// Empties the output for the next record, keeping its allocation.

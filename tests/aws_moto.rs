@@ -359,7 +359,7 @@ fn the_loop_guard_oversized_records_and_failed_writes_leave_records_failed() {
     env.push(("REINGEST", "firehose".into()));
     env.push(("REINGEST_MAX_ROUNDS", "2".into()));
     env.push(("APPEND_NEWLINE", "true".into()));
-    env.push(("FIREHOSE_RESPONSE_BUDGET_BYTES", "4000".into()));
+    env.push(("FIREHOSE_RESPONSE_BUDGET_BYTES", "4096".into()));
     // Records already re-ingested twice, a record too large alone, and fresh ones.
     let mut sent: Vec<Vec<u8>> = (0..6)
         .map(|i| frame(2, format!("{i} {}", "y".repeat(900)).as_bytes()))

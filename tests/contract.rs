@@ -1,14 +1,16 @@
 //! The engine's guarantees under random batches: random record sizes, random
 //! outcomes (kept, dropped, failed, panicked, grown many times over), random
-//! sources and budgets. Whatever happens, every id comes back once and in
-//! order, the response stays within the budget, and the same event always
-//! gives the same response.
+//! sources and budgets, one to four threads. Whatever happens, every id comes
+//! back once and in order, the response stays within the budget, and the same
+//! event always gives the same response, whatever the number of threads; or,
+//! when even failing every record would not fit the budget, the invocation
+//! is refused.
 
 use firehose_transform::engine::{OVER_BUDGET, PANICKED};
-use firehose_transform::response::RecordResult;
+use firehose_transform::response::{RecordResult, Response};
 use firehose_transform::testing::{check_contract, EventBuilder, Processed};
 use firehose_transform::{
-    Context, Engine, EngineConfig, Failure, Output, Record, SourceKind, Transform,
+    Context, Engine, EngineConfig, Failure, InvocationError, Output, Record, SourceKind, Transform,
 };
 use proptest::prelude::*;
 
@@ -73,19 +75,38 @@ proptest! {
         budget in 200usize..120_000,
     ) {
         let event = EventBuilder::new().source(source).lines(&records).build();
-        let config = EngineConfig { response_budget: budget, ..EngineConfig::default() };
-        let engine = Engine::with_config(Scripted, config);
-        let first = engine.process(&event, None);
-        let second = engine.process(&event, None);
-        let json = first.response.to_json();
-        prop_assert_eq!(&json, &second.response.to_json(), "same event, different response");
-        prop_assert_eq!(json.len(), first.response.serialized_len());
-
-        let floor_fits = first.summary.budget_unreachable.is_none();
-        if floor_fits {
-            if let Err(violation) = check_contract(&event, &json, budget) {
-                prop_assert!(false, "{}", violation);
+        // The response with every record failed, counted independently of the engine.
+        let measure = Response::new(source == SourceKind::Msk);
+        let floor = measure.serialized_len()
+            + event.records.iter().enumerate()
+                .map(|(i, r)| measure.failed_entry_len(&r.record_id, i == 0))
+                .sum::<usize>();
+        let mut outcomes = Vec::new();
+        for threads in 1..=4 {
+            let config = EngineConfig {
+                response_budget: budget,
+                threads,
+                parallel_min_bytes: 0,
+                ..EngineConfig::default()
+            };
+            outcomes.push(Engine::with_config(Scripted, config).process(&event, None));
+        }
+        if floor > budget {
+            for outcome in &outcomes {
+                let refused = matches!(outcome, Err(InvocationError::BudgetTooSmall { floor: f, budget: b, .. }) if *f == floor && *b == budget);
+                prop_assert!(refused, "floor {} over budget {}: {:?}", floor, budget, outcome.as_ref().map(|i| i.summary.clone()));
             }
+            return Ok(());
+        }
+        let mut outcomes = outcomes.into_iter().map(|o| o.expect("the floor fits"));
+        let first = outcomes.next().expect("four runs");
+        let json = first.response.to_json();
+        for other in outcomes {
+            prop_assert_eq!(&json, &other.response.to_json(), "same event, different response");
+        }
+        prop_assert_eq!(json.len(), first.response.serialized_len());
+        if let Err(violation) = check_contract(&event, &json, budget) {
+            prop_assert!(false, "{}", violation);
         }
 
         let processed = Processed::new(first);
@@ -130,7 +151,7 @@ proptest! {
             })
             .collect();
         let event = EventBuilder::new().lines(&records).build();
-        let invocation = Engine::new(Scripted).process(&event, None);
+        let invocation = Engine::new(Scripted).process(&event, None).expect("the floor fits");
         let json = invocation.response.to_json();
         prop_assert!(json.len() <= 6 * 1024 * 1024);
         prop_assert!(invocation.summary.failures.iter().any(|g| g.reason == OVER_BUDGET));

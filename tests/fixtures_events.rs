@@ -96,7 +96,9 @@ fn aws_lambda_events_types_convert_both_ways() {
     );
     assert!((theirs_ms - 1_495_072_949_454).abs() <= 1);
 
-    let invocation = Engine::new(NEWLINE).process(&ours, None);
+    let invocation = Engine::new(NEWLINE)
+        .process(&ours, None)
+        .expect("the event fits");
     let response = KinesisFirehoseResponse::from(&invocation.response);
     assert_eq!(response.records.len(), 4);
     assert_eq!(response.records[0].record_id, theirs.records[0].record_id);

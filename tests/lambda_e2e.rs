@@ -92,6 +92,8 @@ fn is_executable(path: &Path) -> bool {
 struct Harness {
     // Declared first so it is dropped (killed) before the emulator.
     function: Guard,
+    /// The binary's name, for messages.
+    binary: &'static str,
     emulator: Guard,
     cargo_lambda: PathBuf,
     port: u16,
@@ -104,6 +106,16 @@ impl Harness {
     /// Starts the emulator and `process-record` under it, with `settings` as
     /// the function's own configuration. `None` when skipped.
     fn start(test: &str, settings: &[(&str, &str)]) -> Option<Harness> {
+        let binary = Path::new(env!("CARGO_BIN_EXE_process-record"));
+        Harness::start_binary(test, ("process-record", binary), settings)
+    }
+
+    /// [`start`](Harness::start) for another binary.
+    fn start_binary(
+        test: &str,
+        (name, binary): (&'static str, &Path),
+        settings: &[(&str, &str)],
+    ) -> Option<Harness> {
         let cargo_lambda = cargo_lambda(test)?;
         let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
             .join("lambda_e2e")
@@ -116,13 +128,14 @@ impl Harness {
         for attempt in 0..PORT_ATTEMPTS {
             match start_emulator(&cargo_lambda, &dir, attempt) {
                 Ok((emulator, port, function_env)) => {
-                    let function = start_function(&dir, &function_env, settings);
+                    let function = start_function(name, binary, &dir, &function_env, settings);
                     let function_name = function_env
                         .get("AWS_LAMBDA_FUNCTION_NAME")
                         .cloned()
                         .unwrap_or_else(|| "_".to_string());
                     return Some(Harness {
                         function,
+                        binary: name,
                         emulator,
                         cargo_lambda,
                         port,
@@ -208,7 +221,8 @@ impl Harness {
     fn assert_function_running(&mut self) {
         if let Some(status) = self.function.exited() {
             panic!(
-                "process-record exited ({status}) instead of serving the next invocation:\n{}",
+                "{} exited ({status}) instead of serving the next invocation:\n{}",
+                self.binary,
                 self.function_output()
             );
         }
@@ -221,7 +235,8 @@ impl Drop for Harness {
             let emulator = fs::read_to_string(self.dir.join("emulator.out")).unwrap_or_default()
                 + &fs::read_to_string(self.dir.join("emulator.err")).unwrap_or_default();
             eprintln!(
-                "--- process-record output:\n{}\n--- emulator output:\n{}\n--- files kept in {}",
+                "--- {} output:\n{}\n--- emulator output:\n{}\n--- files kept in {}",
+                self.binary,
                 self.function_output(),
                 strip_ansi(&emulator),
                 self.dir.display()
@@ -239,19 +254,21 @@ impl Drop for Harness {
 fn function_exited(function: &mut Guard) -> Option<String> {
     function
         .exited()
-        .map(|status| format!("process-record exited ({status})"))
+        .map(|status| format!("the function exited ({status})"))
 }
 
-/// Starts `process-record` with only the emulator's environment and
+/// Starts the function's binary with only the emulator's environment and
 /// `settings`: nothing from the test's own environment leaks in.
 fn start_function(
+    name: &'static str,
+    binary: &Path,
     dir: &Path,
     emulator_env: &HashMap<String, String>,
     settings: &[(&str, &str)],
 ) -> Guard {
     Guard::spawn(
-        "process-record",
-        Command::new(env!("CARGO_BIN_EXE_process-record"))
+        name,
+        Command::new(binary)
             .env_clear()
             .envs(emulator_env)
             .envs(settings.iter().copied())
@@ -644,11 +661,10 @@ fn malformed_events_fail_the_invocation_with_a_clear_error_and_the_function_keep
         error["errorType"].is_string(),
         "not JSON: errorType: {error}"
     );
-    // The engine says "not valid JSON"; lambda_runtime, which parses the
-    // payload before a handler sees it, says it failed to deserialize it.
+    // The body goes to the engine's parser as it is: its message says so.
+    assert_eq!(error["errorType"], "MalformedFirehoseEvent", "{error}");
     assert!(
-        message.contains("not valid JSON")
-            || message.contains("failed to deserialize the incoming data"),
+        message.starts_with("malformed Firehose event: not valid JSON"),
         "not JSON: the message says the payload is not a JSON event: {message}"
     );
     harness.assert_function_running();
@@ -732,4 +748,92 @@ fn the_advertised_environment_is_read_from_the_emulator_output() {
     );
     assert_eq!(env.len(), 3, "{env:?}");
     assert_eq!(strip_ansi("\u{1b}[32m INFO\u{1b}[0m A=1"), " INFO A=1");
+}
+
+#[path = "support/fixture_crate.rs"]
+mod fixture_crate;
+
+#[test]
+#[cfg_attr(
+    skip_lambda_e2e,
+    ignore = "SKIP_LAMBDA_E2E=1 was set when the tests were built"
+)]
+fn a_hung_record_is_answered_in_time_and_the_process_then_ends() {
+    // A user's binary whose transform never returns on a record that says
+    // "hang" (fixtures/hostile-transform).
+    let binary = fixture_crate::FixtureCrate {
+        name: "hostile-transform",
+        binary: "hostile-transform",
+    }
+    .build();
+    // The emulator's deadline is a placeholder: the time limit bounds the
+    // invocation (2 s, less the 500 ms margin).
+    let settings = [
+        ("FIREHOSE_TIME_LIMIT_MS", "2000"),
+        ("FIREHOSE_DEADLINE_MARGIN_MS", "500"),
+        ("FIREHOSE_METRICS", "false"),
+    ];
+    let Some(mut harness) =
+        Harness::start_binary("hung", ("hostile-transform", &binary), &settings)
+    else {
+        return;
+    };
+    let lines = ["first", "hang", "last"];
+    let event = serde_json::json!({
+        "invocationId": "hung",
+        "records": lines.iter().enumerate().map(|(i, line)| serde_json::json!({
+            "recordId": format!("r{i}"),
+            "approximateArrivalTimestamp": 1_700_000_000_000u64,
+            "data": STANDARD.encode(line),
+        })).collect::<Vec<_>>(),
+    });
+    let started = Instant::now();
+    let reply = harness.post(event.to_string().as_bytes());
+    let took = started.elapsed();
+    assert_eq!(
+        reply.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&reply.body)
+    );
+    assert!(took < Duration::from_secs(10), "answered in {took:?}");
+    let response = reply.json();
+    let results: Vec<(&str, &str)> = response["records"]
+        .as_array()
+        .expect("records")
+        .iter()
+        .map(|r| {
+            (
+                r["recordId"].as_str().unwrap_or(""),
+                r["result"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        results,
+        [
+            ("r0", "Ok"),
+            ("r1", "ProcessingFailed"),
+            ("r2", "ProcessingFailed")
+        ]
+    );
+    assert_eq!(
+        STANDARD
+            .decode(response["records"][0]["data"].as_str().unwrap_or(""))
+            .ok(),
+        Some(b"first\n".to_vec())
+    );
+    // Then the process ends by itself, so that Lambda starts a clean one.
+    let status = harness
+        .function
+        .wait_timeout(Duration::from_secs(10))
+        .unwrap_or_else(|| panic!("the function still runs:\n{}", harness.function_output()));
+    assert!(status.success(), "{status}");
+    assert!(
+        harness
+            .function_output()
+            .contains("ending the process so that Lambda starts a clean one"),
+        "{}",
+        harness.function_output()
+    );
 }

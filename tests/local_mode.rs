@@ -317,16 +317,29 @@ fn lambda_log_levels_and_formats_are_honoured_in_any_case() {
 }
 
 #[test]
-fn a_long_deadline_margin_is_accepted_with_a_warning() {
+fn a_long_time_limit_is_accepted_with_a_warning_and_a_margin_as_long_is_refused() {
+    let output = run(
+        &["--event", &fixture("events/direct-put.json")],
+        &[("FIREHOSE_TIME_LIMIT_MS", "400000")],
+        None,
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("FIREHOSE_TIME_LIMIT_MS: 400000 ms is over the 5 minutes"),
+        "{}",
+        stderr(&output)
+    );
     let output = run(
         &["--event", &fixture("events/direct-put.json")],
         &[("FIREHOSE_DEADLINE_MARGIN_MS", "400000")],
         None,
     );
-    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
     assert!(
-        stderr(&output)
-            .contains("FIREHOSE_DEADLINE_MARGIN_MS: 400000 ms is at least the 5 minutes"),
+        stderr(&output).contains(
+            "configuration error: FIREHOSE_DEADLINE_MARGIN_MS: a 400000 ms margin \
+             (FIREHOSE_DEADLINE_MARGIN_MS) leaves nothing of the 300000 ms time limit"
+        ),
         "{}",
         stderr(&output)
     );

@@ -8,60 +8,22 @@
 //! isolation is off, never swallows a panic's message (and names the
 //! record), and that the build compiled neither maxminddb nor regex.
 
-use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-fn crate_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/panic-abort")
-}
+#[path = "support/fixture_crate.rs"]
+mod fixture_crate;
 
-fn target_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("target/panic-abort")
-}
-
-fn cargo() -> Command {
-    let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
-    command
-        .arg("--color=never")
-        .current_dir(crate_dir())
-        // The outer build's settings are not the user's.
-        .env_remove("RUSTFLAGS")
-        .env_remove("CARGO_TARGET_DIR")
-        .env_remove("CARGO_BUILD_TARGET_DIR");
-    command
-}
-
-/// Builds the fixture crate; its lock file is the main crate's, so the
-/// versions are those already downloaded.
-fn prepare() {
-    std::fs::copy(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.lock"),
-        crate_dir().join("Cargo.lock"),
-    )
-    .expect("copy Cargo.lock into the fixture crate");
-}
-
-fn build() -> PathBuf {
-    prepare();
-    let output = cargo()
-        .args(["build", "--target-dir"])
-        .arg(target_dir())
-        .output()
-        .expect("cargo runs");
-    assert!(
-        output.status.success(),
-        "building fixtures/panic-abort failed:\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    target_dir().join("debug/iot-readings")
-}
+const CRATE: fixture_crate::FixtureCrate = fixture_crate::FixtureCrate {
+    name: "panic-abort",
+    binary: "iot-readings",
+};
 
 #[test]
 fn under_panic_abort_the_panic_is_reported_and_isolation_is_said_to_be_off() {
     use std::io::Write;
     use std::os::unix::process::ExitStatusExt;
 
-    let binary = build();
+    let binary = CRATE.build();
     let run = |input: &[u8]| {
         let mut child = Command::new(&binary)
             .args(["--lines", "-", "--decode"])
@@ -105,8 +67,9 @@ fn under_panic_abort_the_panic_is_reported_and_isolation_is_said_to_be_off() {
 
 #[test]
 fn without_default_features_neither_maxminddb_nor_regex_is_compiled() {
-    prepare();
-    let output = cargo()
+    CRATE.prepare();
+    let output = CRATE
+        .cargo()
         .args(["tree", "--edges", "normal", "--prefix", "none"])
         .output()
         .expect("cargo runs");

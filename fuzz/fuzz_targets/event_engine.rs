@@ -5,9 +5,9 @@
 
 use firehose_transform::blueprints::process_record::ProcessRecord;
 use firehose_transform::engine::{NOT_BASE64, NO_PAYLOAD, OVER_BUDGET};
-use firehose_transform::formats::json::quoted_len;
+use firehose_transform::response::Response;
 use firehose_transform::testing::{check_contract, Processed};
-use firehose_transform::{Engine, EngineConfig, Event};
+use firehose_transform::{Engine, EngineConfig, Event, InvocationError, SourceKind};
 use libfuzzer_sys::fuzz_target;
 use std::sync::OnceLock;
 
@@ -41,22 +41,29 @@ fuzz_target!(|data: &[u8]| {
     let Ok(event) = Event::from_slice(data) else {
         return;
     };
-    // The least a response can take: every record back as ProcessingFailed.
-    // A budget under it cannot be kept by any engine (the fuzzer finds ids of
-    // hundreds of bytes, with escapes; Firehose's are 56), so that engine sits it out.
-    // `{"records":[` `]}`, and per record `{"recordId":` ID
-    // `,"result":"ProcessingFailed"}` and a comma, the id escaped.
-    let floor: usize = 14
+    // The least a response can take: every record back as ProcessingFailed
+    // (the fuzzer finds ids of hundreds of bytes, with escapes; Firehose's
+    // are 56). Counted here with the response's own entry sizes; a budget
+    // under it must be refused, whatever the budget.
+    let measure = Response::new(event.source_kind() == SourceKind::Msk);
+    let floor = measure.serialized_len()
         + event
             .records
             .iter()
-            .map(|r| quoted_len(&r.record_id) + 42)
+            .enumerate()
+            .map(|(i, r)| measure.failed_entry_len(&r.record_id, i == 0))
             .sum::<usize>();
     for engine in engines() {
-        if engine.config().response_budget < floor {
-            continue;
-        }
-        let invocation = engine.process(&event, None);
+        let budget = engine.config().response_budget;
+        let invocation = match engine.process(&event, None) {
+            Ok(invocation) => invocation,
+            Err(InvocationError::BudgetTooSmall { floor: f, budget: b, .. }) => {
+                assert!(f == floor && b == budget && floor > budget, "refused: floor {f}, budget {b}, ours {floor}");
+                continue;
+            }
+            Err(error) => panic!("{error}"),
+        };
+        assert!(floor <= budget, "answered with a floor of {floor} over the budget {budget}");
         let processed = Processed::new(invocation);
         if let Err(violation) = check_contract(
             &event,

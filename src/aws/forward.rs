@@ -417,7 +417,13 @@ impl<T: Transform> Forwarder<T> {
     ) -> Result<Forwarded, StreamEventError> {
         let mut removes = 0;
         let event = stream.to_event(&mut removes)?;
-        let invocation = self.engine.process(&event, deadline);
+        // The forwarder's budget is unbounded (its outputs go to
+        // PutRecordBatch, not into a response), so the engine cannot refuse
+        // the batch for size.
+        let invocation = self
+            .engine
+            .process(&event, deadline)
+            .map_err(|error| StreamEventError(error.to_string()))?;
         let mut summary = invocation.summary.clone();
         if removes > 0 {
             summary.counters.insert(REMOVES, removes);

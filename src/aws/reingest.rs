@@ -288,11 +288,14 @@ fn fits_alone<T: Transform>(engine: &Engine<T>, event: &Event<'_>, index: usize)
         source_msk_arn: event.source_msk_arn.clone(),
         records: vec![event.records[index].clone()],
     };
-    let invocation = engine.process(&alone, None);
-    !invocation
-        .failures
-        .iter()
-        .any(|f| f.failure.is_over_budget())
+    match engine.process(&alone, None) {
+        Ok(invocation) => !invocation
+            .failures
+            .iter()
+            .any(|f| f.failure.is_over_budget()),
+        // Not even its failed entry fits.
+        Err(_) => false,
+    }
 }
 
 /// `NAME` from `arn:aws:SERVICE:REGION:ACCOUNT:{kind}NAME`.

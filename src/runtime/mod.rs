@@ -32,19 +32,22 @@ use std::ffi::OsString;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
 use std::process::ExitCode;
-use std::time::{Instant, SystemTime};
+use std::time::Instant;
 
-use lambda_runtime::{service_fn, tracing, Diagnostic, LambdaEvent};
-use serde_json::value::RawValue;
+use lambda_runtime::tracing;
 
 use crate::codec;
 use crate::config::{ConfigError, Settings};
-use crate::engine::{Engine, EngineConfig, Invocation, ABORT_WARNING, ISOLATES_PANICS};
-use crate::event::{Event, EventRecord, SourceKind};
+use crate::engine::{
+    Engine, EngineConfig, Invocation, InvocationError, ABORT_WARNING, ISOLATES_PANICS,
+};
+use crate::event::{Event, EventRecord, SharedEvent, SourceKind};
 use crate::response::RecordResult;
 use crate::telemetry::{now_ms, LogConfig, MetricsConfig, Summary};
 use crate::testing::{json_values, EventBuilder};
 use crate::transform::Transform;
+
+mod lambda;
 
 /// Firehose's default processor buffer size: the batch size of `--lines`.
 pub const DEFAULT_BATCH_BYTES: usize = 1024 * 1024;
@@ -146,7 +149,7 @@ where
         overflow,
     };
     match local_args {
-        None => serve_lambda(&engine, &metrics, &program),
+        None => lambda::serve(&engine, &metrics, &program),
         Some(args) => run_local(&engine, &metrics, &args, &program),
     }
 }
@@ -185,16 +188,20 @@ struct Served<T> {
 }
 
 impl<T: Transform> Served<T> {
-    fn process(&self, event: &Event<'_>, deadline: Option<Instant>) -> Invocation {
+    fn process(
+        &self,
+        event: &SharedEvent,
+        deadline: Option<Instant>,
+    ) -> Result<Invocation, InvocationError> {
         #[allow(unused_mut)]
-        let mut invocation = self.engine.process(event, deadline);
+        let mut invocation = self.engine.process_shared(event, deadline)?;
         #[cfg(feature = "aws")]
         if let Some(reingest) = &self.overflow.reingest {
-            reingest.apply(&self.engine, event, &mut invocation, deadline);
+            reingest.apply(&self.engine, event.get(), &mut invocation, deadline);
         }
         #[cfg(not(feature = "aws"))]
         let _ = &self.overflow;
-        invocation
+        Ok(invocation)
     }
 }
 
@@ -258,74 +265,6 @@ fn log_invocation(
             MetricsTo::Stdout => writeln!(io::stdout().lock(), "{line}"),
             MetricsTo::Stderr => writeln!(io::stderr().lock(), "{line}"),
         };
-    }
-}
-
-fn serve_lambda<T: Transform>(
-    engine: &Served<T>,
-    metrics: &MetricsConfig,
-    program: &str,
-) -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("{program}: cannot start the async runtime: {error}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let handler = service_fn(|request: LambdaEvent<Box<RawValue>>| async move {
-        // Lambda's deadline is wall-clock; the engine counts on a monotonic clock.
-        // A deadline already past when the event arrives never comes from
-        // Lambda (its timeout is at least 1 s); emulators send placeholders
-        // (`cargo lambda watch` sends 600000 ms, 1970-01-01T00:10:00Z).
-        // Treat it as unknown rather than failing every record.
-        let deadline = request
-            .context
-            .deadline()
-            .duration_since(SystemTime::now())
-            .ok()
-            .filter(|remaining| !remaining.is_zero())
-            .map(|remaining| Instant::now() + remaining);
-        let json = request.payload.get().as_bytes();
-        let event = Event::from_slice(json).map_err(|error| {
-            tracing::error!(%error, "invocation failed");
-            Diagnostic {
-                error_type: "MalformedFirehoseEvent".to_string(),
-                error_message: error.to_string(),
-            }
-        })?;
-        let invocation = engine.process(&event, deadline);
-        log_invocation(
-            &invocation.summary,
-            metrics,
-            MetricsTo::Stdout,
-            &invocation.failures,
-            &event,
-        );
-        // lambda_runtime serializes what the handler returns; a RawValue is
-        // copied verbatim, so the bytes sent are the ones the engine counted.
-        let json =
-            String::from_utf8(invocation.response.to_json()).map_err(|error| internal(&error))?;
-        RawValue::from_string(json).map_err(|error| internal(&error))
-    });
-    match runtime.block_on(lambda_runtime::run(handler)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("{program}: Lambda runtime error: {error}");
-            ExitCode::FAILURE
-        }
-    }
-}
-
-/// An error that is a bug in this crate, reported rather than panicking.
-fn internal(error: &dyn std::fmt::Display) -> Diagnostic {
-    tracing::error!(%error, "internal error building the response");
-    Diagnostic {
-        error_type: "InternalError".to_string(),
-        error_message: format!("firehose-transform built an invalid response: {error}"),
     }
 }
 
@@ -488,7 +427,7 @@ fn run_local<T: Transform>(
 enum LocalError {
     Input(io::Error),
     Output(io::Error),
-    Event(crate::event::EventError),
+    Invocation(InvocationError),
     Json(String),
 }
 
@@ -497,7 +436,7 @@ impl LocalError {
         match self {
             LocalError::Input(error) => format!("cannot read {path}: {error}"),
             LocalError::Output(error) => format!("cannot write the response: {error}"),
-            LocalError::Event(error) => format!("{path}: {error}"),
+            LocalError::Invocation(error) => format!("{path}: {error}"),
             LocalError::Json(error) => format!("{path}: not JSON values: {error}"),
         }
     }
@@ -617,15 +556,18 @@ fn local_event<T: Transform>(
     args.open()
         .and_then(|mut input| input.read_to_end(&mut json))
         .map_err(LocalError::Input)?;
-    let event = Event::from_slice(&json).map_err(LocalError::Event)?;
-    let invocation = engine.process(&event, None);
+    let event = SharedEvent::parse(json).map_err(|e| LocalError::Invocation(e.into()))?;
+    let invocation = engine
+        .process(&event, None)
+        .map_err(LocalError::Invocation)?;
     log_invocation(
         &invocation.summary,
         metrics,
         MetricsTo::Stderr,
         &invocation.failures,
-        &event,
+        event.get(),
     );
+    warn_left_running(&invocation);
     emit(&invocation, args.decode, out).map_err(LocalError::Output)
 }
 
@@ -677,14 +619,18 @@ fn local_records<T: Transform>(
             break;
         }
         batches += 1;
-        let invocation = engine.process(&event, None);
+        let event = SharedEvent::from(event);
+        let invocation = engine
+            .process(&event, None)
+            .map_err(LocalError::Invocation)?;
         log_invocation(
             &invocation.summary,
             metrics,
             MetricsTo::Stderr,
             &invocation.failures,
-            &event,
+            event.get(),
         );
+        warn_left_running(&invocation);
         total.merge(&invocation.summary);
         emit(&invocation, args.decode, out).map_err(LocalError::Output)?;
     }
@@ -692,6 +638,17 @@ fn local_records<T: Transform>(
         tracing::info!(batches, records = count, totals = %total.to_json(), "all batches");
     }
     Ok(count)
+}
+
+/// Locally the process goes on after a batch that left a thread in the
+/// transform (the engine starts another for the next), but says so.
+fn warn_left_running(invocation: &Invocation) {
+    if invocation.left_running {
+        tracing::warn!(
+            "a thread is still inside the transform (a record past the time limit, or set aside \
+             after a panic while unwinding); on Lambda the process would end after this response"
+        );
+    }
 }
 
 /// Writes one invocation's output: its response JSON on one line, or with

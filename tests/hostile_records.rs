@@ -1,0 +1,106 @@
+//! Records that do the worst a transform can do, through a user's own binary
+//! (`fixtures/hostile-transform`, built here with cargo) in local mode, each
+//! run a process of its own:
+//!
+//! - a record that never returns is answered `ProcessingFailed` when the
+//!   time limit (less the margin) comes, with every other record answered,
+//!   and the process says a thread was left behind;
+//! - a record whose value panics in `Drop` while its first panic unwinds,
+//!   which Rust answers by aborting the process, fails alone: its thread is
+//!   set aside and another finishes the batch.
+//!
+//! The same hung record under the Lambda Runtime API is in
+//! `tests/lambda_e2e.rs`, where the process must also end after answering.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+#[path = "support/fixture_crate.rs"]
+mod fixture_crate;
+
+const CRATE: fixture_crate::FixtureCrate = fixture_crate::FixtureCrate {
+    name: "hostile-transform",
+    binary: "hostile-transform",
+};
+
+/// Runs the fixture in local mode on `lines`, one record each, with `env`.
+fn run(lines: &str, env: &[(&str, &str)]) -> (Output, Duration) {
+    let binary = CRATE.build();
+    let started = Instant::now();
+    let mut child = Command::new(&binary)
+        .args(["--lines", "-", "--decode"])
+        .env_remove("AWS_LAMBDA_RUNTIME_API")
+        .envs(env.iter().copied())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the fixture binary starts");
+    child
+        .stdin
+        .take()
+        .expect("its standard input")
+        .write_all(lines.as_bytes())
+        .expect("the records are written");
+    let output = child.wait_with_output().expect("it ends");
+    (output, started.elapsed())
+}
+
+#[test]
+fn a_record_that_never_returns_fails_at_the_time_limit_and_the_others_are_answered() {
+    let (output, took) = run(
+        "first\nhang\nlast\n",
+        &[
+            ("FIREHOSE_TIME_LIMIT_MS", "1500"),
+            ("FIREHOSE_DEADLINE_MARGIN_MS", "500"),
+        ],
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    // Answered at the limit less the margin (1 s), not held by the record.
+    assert!(
+        took >= Duration::from_millis(950) && took < Duration::from_secs(10),
+        "took {took:?}"
+    );
+    let deadline = "invocation deadline reached before processing";
+    assert_eq!(
+        stdout,
+        format!(
+            "Ok               line-1 first\n\
+             ProcessingFailed line-2 {deadline}\n\
+             ProcessingFailed line-3 {deadline}\n"
+        )
+    );
+    assert!(
+        stderr.contains("a thread is still inside the transform"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_drop_that_panics_while_unwinding_fails_only_its_record() {
+    let (output, took) = run("first\ndrop-panics\nlast\n", &[]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "not aborted: {stderr}");
+    // Another thread takes over at once: nothing waits for a deadline.
+    assert!(took < Duration::from_secs(10), "took {took:?}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 3, "{stdout}");
+    assert_eq!(lines[0], "Ok               line-1 first");
+    assert!(
+        lines[1].starts_with(
+            "ProcessingFailed line-2 transform panicked: it panicked again while unwinding a \
+             panic (the guard's drop panicked at src/main.rs:"
+        ),
+        "{}",
+        lines[1]
+    );
+    assert_eq!(lines[2], "Ok               line-3 last");
+    assert!(
+        stderr.contains("a thread is still inside the transform"),
+        "{stderr}"
+    );
+}
