@@ -5,13 +5,16 @@
 //!
 //! Run with `cargo bench --bench apache`; criterion reports the time per
 //! iteration (10,000 lines) and, through `Throughput::Elements`, lines per second.
+//! Those run the records on one thread; the last group runs a full 6 MB event
+//! (parsed from its JSON as Lambda hands it over) on one thread and on two.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use firehose_transform::blueprints::apache::{ApacheOptions, ApacheToCsv, ApacheToJson};
 use firehose_transform::config::Settings;
-use firehose_transform::engine::Engine;
+use firehose_transform::engine::{Engine, EngineConfig};
 use firehose_transform::formats::apache;
 use firehose_transform::testing;
+use firehose_transform::SharedEvent;
 use std::hint::black_box;
 
 const FIXTURE: &str = include_str!(concat!(
@@ -73,18 +76,27 @@ fn per_line(c: &mut Criterion) {
 }
 
 fn through_the_engine(c: &mut Criterion) {
-    let event = testing::event_from_lines(lines());
+    let event = SharedEvent::from(testing::event_from_lines(lines()));
+    let records = event.get().records.len();
+    // One thread runs the records: these are per-core figures.
+    let one_thread = EngineConfig {
+        threads: 1,
+        ..EngineConfig::default()
+    };
     let options = ApacheOptions::default();
     let mut group = c.benchmark_group("apache engine, 10,000-line event");
-    group.throughput(Throughput::Elements(event.records.len() as u64));
+    group.throughput(Throughput::Elements(records as u64));
     group.sample_size(30);
 
-    let json = Engine::new(ApacheToJson {
-        options,
-        geoip: None,
-    });
+    let json = Engine::with_config(
+        ApacheToJson {
+            options,
+            geoip: None,
+        },
+        one_thread.clone(),
+    );
     group.bench_function("apachelog-to-json", |b| {
-        b.iter(|| black_box(json.process(black_box(&event), None)))
+        b.iter(|| black_box(json.process_shared(black_box(&event), None)))
     });
     // With GeoIP of `host` (the City test database: most of the log's real
     // addresses are not in it, so this is mostly the cost of a lookup miss).
@@ -93,17 +105,53 @@ fn through_the_engine(c: &mut Criterion) {
         "/fixtures/mmdb/GeoIP2-City-Test.mmdb"
     );
     let settings = Settings::from_pairs([("GEOIP_DATABASE", city)]);
-    let json_geoip =
-        Engine::new(ApacheToJson::from_settings(&settings).expect("the test database opens"));
+    let json_geoip = Engine::with_config(
+        ApacheToJson::from_settings(&settings).expect("the test database opens"),
+        one_thread.clone(),
+    );
     group.bench_function("apachelog-to-json with GeoIP", |b| {
-        b.iter(|| black_box(json_geoip.process(black_box(&event), None)))
+        b.iter(|| black_box(json_geoip.process_shared(black_box(&event), None)))
     });
-    let csv = Engine::new(ApacheToCsv { options });
+    let csv = Engine::with_config(ApacheToCsv { options }, one_thread);
     group.bench_function("apachelog-to-csv", |b| {
-        b.iter(|| black_box(csv.process(black_box(&event), None)))
+        b.iter(|| black_box(csv.process_shared(black_box(&event), None)))
     });
     group.finish();
 }
 
-criterion_group!(benches, per_line, through_the_engine);
+fn threads(c: &mut Criterion) {
+    let json = testing::EventBuilder::new()
+        .fill_to(&lines(), 6_000_000)
+        .to_json();
+    let body = bytes::Bytes::from(json);
+    let records = SharedEvent::parse(body.clone())
+        .map(|e| e.get().records.len())
+        .unwrap_or(0);
+    let mut group = c.benchmark_group("apache engine, 6 MB event");
+    group.throughput(Throughput::Elements(records as u64));
+    group.sample_size(30);
+    for threads in [1, 2] {
+        let config = EngineConfig {
+            threads,
+            ..EngineConfig::default()
+        };
+        let engine = Engine::with_config(
+            ApacheToJson {
+                options: ApacheOptions::default(),
+                geoip: None,
+            },
+            config,
+        );
+        group.bench_function(format!("apachelog-to-json, {threads} thread(s)"), |b| {
+            b.iter(|| {
+                let event = SharedEvent::parse(black_box(body.clone())).expect("valid event");
+                let invocation = engine.process_shared(&event, None).expect("the event fits");
+                black_box(invocation.response.into_json())
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, per_line, through_the_engine, threads);
 criterion_main!(benches);

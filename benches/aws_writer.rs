@@ -36,7 +36,7 @@ use firehose_transform::aws::Aws;
 use firehose_transform::blueprints::process_record::ProcessRecord;
 use firehose_transform::config::Settings;
 use firehose_transform::testing::EventBuilder;
-use firehose_transform::Engine;
+use firehose_transform::{Engine, EngineConfig, SharedEvent};
 
 #[path = "../tests/support/moto.rs"]
 mod moto;
@@ -192,14 +192,23 @@ fn reingest_when_everything_fits(c: &mut Criterion) {
     // About 4 MB of event: every output fits the default 6 MB budget, so
     // the layer finds nothing to write back (checked below).
     let event = EventBuilder::new().lines(lines(4000, 750)).build();
-    let engine = Engine::new(ProcessRecord::default());
+    let engine = Engine::with_config(
+        ProcessRecord::default(),
+        EngineConfig {
+            threads: 1,
+            ..EngineConfig::default()
+        },
+    );
     // Never called: nothing overflows. The endpoint only has to parse.
     let aws = Aws::with_endpoint("http://127.0.0.1:9").expect("clients");
     let config = ReingestConfig::from_settings(&Settings::from_pairs([("REINGEST", "firehose")]))
         .unwrap()
         .unwrap();
     let layer = Reingest::new(aws, config);
-    let mut check = engine.process(&event, None);
+    let shared = SharedEvent::from(event.clone());
+    let mut check = engine
+        .process_shared(&shared, None)
+        .expect("the event fits");
     assert!(firehose_transform::reingest::overflowed(&check).is_empty());
     layer.apply(&engine, &event, &mut check, None);
     assert_eq!(check.summary.failed(), 0);
@@ -209,13 +218,18 @@ fn reingest_when_everything_fits(c: &mut Criterion) {
     let json = serde_json::to_vec(&event).unwrap();
     group.throughput(Throughput::Bytes(json.len() as u64));
     group.bench_function("process-record, no layer", |b| {
-        b.iter(|| black_box(engine.process(black_box(&event), None).response.to_json()))
+        b.iter(|| {
+            let invocation = engine.process_shared(black_box(&shared), None);
+            black_box(invocation.expect("the event fits").response.into_json())
+        })
     });
     group.bench_function("process-record, REINGEST=firehose", |b| {
         b.iter(|| {
-            let mut invocation = engine.process(black_box(&event), None);
+            let mut invocation = engine
+                .process_shared(black_box(&shared), None)
+                .expect("the event fits");
             layer.apply(&engine, &event, &mut invocation, None);
-            black_box(invocation.response.to_json())
+            black_box(invocation.response.into_json())
         })
     });
     group.finish();

@@ -2,7 +2,8 @@
 //! record, run the transform, build the response and serialize it.
 //!
 //! `cargo bench --bench engine`. Throughput is bytes of event JSON per second
-//! on one core (the engine is single-threaded).
+//! on one core: one thread runs the records (`threads: 1`; the thread that
+//! assembles the response waits for it). `benches/threads.rs` measures more.
 
 #[path = "support/lines.rs"]
 mod support_lines;
@@ -12,7 +13,7 @@ use std::hint::black_box;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use firehose_transform::blueprints::process_record::ProcessRecord;
 use firehose_transform::testing::EventBuilder;
-use firehose_transform::{Engine, Transform};
+use firehose_transform::{Engine, EngineConfig, SharedEvent, Transform};
 
 /// Log-like lines of `len` bytes (see `support/lines.rs`).
 fn lines(count: usize, len: usize) -> Vec<String> {
@@ -28,16 +29,32 @@ fn event_json(len: usize) -> Vec<u8> {
 }
 
 fn bench_transform<T: Transform>(c: &mut Criterion, name: &str, transform: T, json: &[u8]) {
-    let engine = Engine::new(transform);
-    let mut group = c.benchmark_group("engine");
+    let config = EngineConfig {
+        threads: 1,
+        ..EngineConfig::default()
+    };
+    bench_with(c, "engine", name, transform, config, json);
+}
+
+fn bench_with<T: Transform>(
+    c: &mut Criterion,
+    group: &str,
+    name: &str,
+    transform: T,
+    config: EngineConfig,
+    json: &[u8],
+) {
+    let engine = Engine::with_config(transform, config);
+    // The request body as Lambda hands it over: owned, parsed in place.
+    let body = bytes::Bytes::copy_from_slice(json);
+    let mut group = c.benchmark_group(group);
     group.throughput(Throughput::Bytes(json.len() as u64));
     group.sample_size(30);
     group.bench_function(name, |b| {
         b.iter(|| {
-            let invocation = engine
-                .process_json(black_box(json), None)
-                .expect("valid event");
-            black_box(invocation.response.to_json())
+            let event = SharedEvent::parse(black_box(body.clone())).expect("valid event");
+            let invocation = engine.process_shared(&event, None).expect("the event fits");
+            black_box(invocation.response.into_json())
         })
     });
     group.finish();
@@ -70,5 +87,30 @@ fn engine(c: &mut Criterion) {
     bench_transform(c, "append-newline/6MB/1000B-records", newline, &json_1k);
 }
 
-criterion_group!(benches, engine);
+/// One thread against two, on the 100-byte records of a 6 MB event and on
+/// smaller events, where handing work to a second thread may cost more than
+/// it saves (what `PARALLEL_MIN_BYTES` is set from).
+fn threads(c: &mut Criterion) {
+    for size in [16 << 10, 64 << 10, 256 << 10, 1 << 20, 6_000_000] {
+        let per_record = 100usize.div_ceil(3) * 4 + 130;
+        let event = EventBuilder::new()
+            .lines(lines(size / per_record, 100))
+            .build();
+        let json = serde_json::to_vec(&event).expect("an event serializes");
+        for threads in [1, 2] {
+            let config = EngineConfig {
+                threads,
+                parallel_min_bytes: 0,
+                ..EngineConfig::default()
+            };
+            let name = format!(
+                "passthrough/{}KiB/100B-records/{threads}-thread(s)",
+                size >> 10
+            );
+            bench_with(c, "threads", &name, ProcessRecord::default(), config, &json);
+        }
+    }
+}
+
+criterion_group!(benches, engine, threads);
 criterion_main!(benches);

@@ -10,7 +10,7 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use firehose_transform::blueprints::syslog::{SyslogToCsv, SyslogToJson};
 use firehose_transform::formats::syslog;
 use firehose_transform::testing::EventBuilder;
-use firehose_transform::Engine;
+use firehose_transform::{Engine, EngineConfig, SharedEvent};
 
 const LINUX: &str = include_str!(concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -103,18 +103,25 @@ fn parsers(c: &mut Criterion) {
 
 fn blueprints(c: &mut Criterion) {
     let lines = rfc3164_lines();
-    let event = EventBuilder::new().arrival(RECEIVED).lines(&lines).build();
+    let event = SharedEvent::from(EventBuilder::new().arrival(RECEIVED).lines(&lines).build());
     let mut group = c.benchmark_group("blueprint");
     group.throughput(Throughput::Elements(lines.len() as u64));
-    let json = Engine::new(SyslogToJson::default());
-    assert_eq!(json.process(&event, None).summary.ok, lines.len() as u64);
+    // One thread runs the records: these are per-core figures.
+    let one_thread = EngineConfig {
+        threads: 1,
+        ..EngineConfig::default()
+    };
+    let json = Engine::with_config(SyslogToJson::default(), one_thread.clone());
+    let ok = json.process_shared(&event, None).map(|i| i.summary.ok);
+    assert_eq!(ok.ok(), Some(lines.len() as u64));
     group.bench_function("syslog-to-json", |b| {
-        b.iter(|| black_box(json.process(black_box(&event), None)))
+        b.iter(|| black_box(json.process_shared(black_box(&event), None)))
     });
-    let csv = Engine::new(SyslogToCsv::default());
-    assert_eq!(csv.process(&event, None).summary.ok, lines.len() as u64);
+    let csv = Engine::with_config(SyslogToCsv::default(), one_thread);
+    let ok = csv.process_shared(&event, None).map(|i| i.summary.ok);
+    assert_eq!(ok.ok(), Some(lines.len() as u64));
     group.bench_function("syslog-to-csv", |b| {
-        b.iter(|| black_box(csv.process(black_box(&event), None)))
+        b.iter(|| black_box(csv.process_shared(black_box(&event), None)))
     });
     group.finish();
 }
