@@ -74,6 +74,13 @@ pub struct Event<'a> {
 #[serde(rename_all = "camelCase")]
 pub struct EventRecord<'a> {
     /// The record's id: it must come back exactly once in the response.
+    ///
+    /// An id that is not a JSON string (a number, `null`, missing) makes the
+    /// whole event unreadable ([`EventError`], the invocation fails and
+    /// Firehose retries it): no response could echo such an id back as the
+    /// string Firehose compares, so failing only that record would answer
+    /// an id Firehose never sent and leave its own missing. Firehose always
+    /// sends strings.
     #[serde(borrow)]
     pub record_id: Cow<'a, str>,
     /// When Firehose received the record, in milliseconds since the epoch.
@@ -505,6 +512,30 @@ impl TryFrom<&aws_lambda_events::event::firehose::KinesisFirehoseEvent> for Even
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_id_that_is_not_a_string_refuses_the_event_and_says_where() {
+        for (json, found) in [
+            (
+                &br#"{"records":[{"recordId":"a","data":""},{"recordId":7,"data":""}]}"#[..],
+                "integer `7`",
+            ),
+            (br#"{"records":[{"recordId":null,"data":""}]}"#, "null"),
+        ] {
+            let error = Event::from_slice(json).unwrap_err().to_string();
+            assert!(
+                error.contains(&format!(
+                    "invalid type: {found}, expected a string at line 1 column"
+                )),
+                "{error}"
+            );
+        }
+        let error = Event::from_slice(br#"{"records":[{"data":""}]}"#).unwrap_err();
+        assert!(
+            error.to_string().contains("missing field `recordId`"),
+            "{error}"
+        );
+    }
 
     #[test]
     fn base64_and_ids_are_borrowed_when_unescaped() {

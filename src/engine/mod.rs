@@ -94,6 +94,11 @@ pub const PANICKED: &str = "transform panicked";
 pub const OVER_BUDGET: &str = "response byte budget exceeded";
 /// Reason for a record not processed because the deadline was near.
 pub const DEADLINE: &str = "invocation deadline reached before processing";
+/// Reason for a record whose `approximateArrivalTimestamp` is before year 0
+/// or after 9999: no time derived from it could be written as RFC 3339
+/// (Firehose never sends one; `292278994-06-14T15:16:02Z` is what a writer
+/// that does not check would make of `i64::MAX`).
+pub const ARRIVAL_OUT_OF_RANGE: &str = "approximateArrivalTimestamp out of range";
 
 /// Whether a panic in a transform fails only its record: `true` when the
 /// binary is built with `panic = "unwind"` (Cargo's default), `false` with
@@ -1011,6 +1016,26 @@ mod tests {
         // The unpadded input is re-encoded canonically, the padded one kept as is.
         assert_eq!(processed.base64(0), Some("aGVsbG8="));
         assert_eq!(processed.base64(1), Some("aGVsbG8="));
+    }
+
+    #[test]
+    fn an_arrival_time_rfc_3339_cannot_write_fails_its_record() {
+        let json = br#"{"records":[
+            {"recordId":"a","approximateArrivalTimestamp":253402300799999,"data":"aGk="},
+            {"recordId":"b","approximateArrivalTimestamp":253402300800000,"data":"aGk="},
+            {"recordId":"c","approximateArrivalTimestamp":-62167219200001,"data":"aGk="},
+            {"recordId":"d","approximateArrivalTimestamp":9223372036854775807,"data":"aGk="}]}"#;
+        let event = Event::from_slice(json).unwrap();
+        let processed = run(Grow { factor: 1 }, EngineConfig::default(), &event, None);
+        assert!(processed.is_ok(0), "9999-12-31T23:59:59.999Z is fine");
+        for (i, year) in [(1, "10000"), (2, "-1"), (3, "292278994")] {
+            assert_eq!(processed.failure_reason(i), Some(ARRIVAL_OUT_OF_RANGE));
+            let detail = processed.failure(i).unwrap().detail().unwrap();
+            assert!(
+                detail.contains(&format!("is in year {year}, outside RFC 3339")),
+                "{detail}"
+            );
+        }
     }
 
     #[test]

@@ -11,7 +11,7 @@ use crate::codec;
 use crate::event::EventRecord;
 use crate::transform::{Context, Failure, Output, Record, Transform};
 
-use super::{NOT_BASE64, NO_PAYLOAD, PANICKED};
+use super::{ARRIVAL_OUT_OF_RANGE, NOT_BASE64, NO_PAYLOAD, PANICKED};
 
 /// What happened to one record in the transform.
 pub(super) enum Outcome {
@@ -54,6 +54,10 @@ pub(super) fn with_scratch(f: impl FnOnce(&mut Scratch)) {
     SCRATCH.with(|s| *s.borrow_mut() = Some(scratch));
 }
 
+/// The arrival times RFC 3339 can write: 0000-01-01T00:00:00Z to
+/// 9999-12-31T23:59:59.999Z, in milliseconds since the epoch.
+const RFC3339_MILLIS: std::ops::RangeInclusive<i64> = -62_167_219_200_000..=253_402_300_799_999;
+
 /// Decodes `wire` and runs `transform`'s stages on it.
 pub(super) fn process<T: Transform>(
     transform: &T,
@@ -64,6 +68,17 @@ pub(super) fn process<T: Transform>(
     let Some(payload) = wire.payload() else {
         return Outcome::Failed(Failure::new(NO_PAYLOAD));
     };
+    if let Some(millis) = wire
+        .approximate_arrival_timestamp
+        .filter(|ms| !RFC3339_MILLIS.contains(ms))
+    {
+        // Every time derived from it (a syslog year, an RFC 3339 field)
+        // would be unwritable: the record fails here, before any stage.
+        return Outcome::Failed(Failure::new(ARRIVAL_OUT_OF_RANGE).with_detail(format_args!(
+            "{millis} ms since the epoch is in year {}, outside RFC 3339's 0000 to 9999",
+            crate::formats::timestamp::DateTime::from_unix_millis(millis).year
+        )));
+    }
     scratch.decoded.clear();
     if let Err(error) = codec::decode_append(payload, &mut scratch.decoded) {
         return Outcome::Failed(Failure::new(NOT_BASE64).with_detail(error));
