@@ -51,7 +51,47 @@ fn has_control(bytes: &[u8]) -> bool {
 /// Past the string whose opening quote is just before `at`, and whether it
 /// has escapes. Escapes are checked for their form only (`\u` and four hex
 /// digits), as serde_json checks a string it skips.
-fn string_end(bytes: &[u8], mut at: usize) -> Result<(usize, bool), Invalid> {
+#[inline]
+fn string_end(bytes: &[u8], at: usize) -> Result<(usize, bool), Invalid> {
+    // Most names and values are short: a look at their first words, eight
+    // bytes at a time, finds their end before memchr would have set up.
+    const SHORT_WORDS: usize = 3;
+    let mut from = at;
+    for _ in 0..SHORT_WORDS {
+        let Some(word) = bytes.get(from..from + 8) else {
+            break;
+        };
+        let mut word8 = [0; 8];
+        word8.copy_from_slice(word);
+        let found = special_bytes(u64::from_le_bytes(word8));
+        if found != 0 {
+            let at = from + (found.trailing_zeros() / 8) as usize;
+            return match bytes[at] {
+                b'"' => Ok((at + 1, false)),
+                b'\\' => long_string_end(bytes, at),
+                _ => Err(Invalid), // a control character
+            };
+        }
+        from += 8;
+    }
+    long_string_end(bytes, from)
+}
+
+/// The high bit of each byte of `word` that is [`special`] (and maybe of
+/// bytes after the first such: only the lowest set bit is exact).
+#[inline]
+fn special_bytes(word: u64) -> u64 {
+    const ONES: u64 = u64::from_ne_bytes([1; 8]);
+    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
+    let zero_byte = |x: u64| x.wrapping_sub(ONES) & !x;
+    let quote = zero_byte(word ^ (ONES * u64::from(b'"')));
+    let backslash = zero_byte(word ^ (ONES * u64::from(b'\\')));
+    let control = word.wrapping_sub(ONES * 0x20) & !word;
+    (quote | backslash | control) & HIGH
+}
+
+/// [`string_end`] from `at`, with no control character before it.
+fn long_string_end(bytes: &[u8], mut at: usize) -> Result<(usize, bool), Invalid> {
     let mut escaped = false;
     loop {
         // The end or an escape, found by memchr (vector instructions chosen
@@ -243,6 +283,7 @@ fn value_end(bytes: &[u8], mut at: usize) -> Result<usize, Invalid> {
 /// A string's value from its text (quotes included): borrowed when it has
 /// no escapes; otherwise decoded by serde_json, which refuses what JSON
 /// allows in form but not in meaning (a lone surrogate, `\uD800`).
+#[inline(always)]
 fn string_value(quoted: &str, escaped: bool) -> Result<Cow<'_, str>, Invalid> {
     if escaped {
         serde_json::from_str::<String>(quoted)
@@ -255,6 +296,7 @@ fn string_value(quoted: &str, escaped: bool) -> Result<Cow<'_, str>, Invalid> {
 
 /// One member's value: a scalar as its value, an object or array as its
 /// text ([`Value::Raw`]), looked into only when a stage asks.
+#[inline(always)]
 fn member(text: &str, at: usize) -> Result<(Value<'_>, usize), Invalid> {
     let bytes = text.as_bytes();
     match bytes.get(at) {
@@ -277,6 +319,7 @@ fn member(text: &str, at: usize) -> Result<(Value<'_>, usize), Invalid> {
 }
 
 /// A number, `true`, `false` or `null` at `at`.
+#[inline(always)]
 fn scalar(text: &str, at: usize) -> Result<(Value<'_>, usize), Invalid> {
     let bytes = text.as_bytes();
     match bytes.get(at) {

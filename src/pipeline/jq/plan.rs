@@ -56,6 +56,8 @@ pub(super) enum Plan {
 #[derive(Debug)]
 pub(super) enum Out<'v> {
     Text(Cow<'v, str>),
+    /// A constant of the plan (a jaq string costs an allocation to clone).
+    Const(&'v Val),
     Val(Val),
 }
 
@@ -64,7 +66,17 @@ impl Out<'_> {
     pub(super) fn into_val(self) -> Val {
         match self {
             Out::Text(text) => Val::from(text.into_owned()),
+            Out::Const(val) => val.clone(),
             Out::Val(val) => val,
+        }
+    }
+
+    /// The value as jaq's, borrowed where it can be.
+    fn as_val(&self) -> Cow<'_, Val> {
+        match self {
+            Out::Text(text) => Cow::Owned(Val::from(text.to_string())),
+            Out::Const(val) => Cow::Borrowed(val),
+            Out::Val(val) => Cow::Borrowed(val),
         }
     }
 
@@ -72,6 +84,7 @@ impl Out<'_> {
     pub(super) fn truth(&self) -> bool {
         match self {
             Out::Text(_) => true,
+            Out::Const(val) => val.as_bool(),
             Out::Val(val) => val.as_bool(),
         }
     }
@@ -80,8 +93,9 @@ impl Out<'_> {
     fn string_bytes(&self) -> Option<&[u8]> {
         match self {
             Out::Text(text) => Some(text.as_bytes()),
-            Out::Val(Val::TStr(bytes) | Val::BStr(bytes)) => Some(bytes),
-            Out::Val(_) => None,
+            Out::Const(Val::TStr(bytes) | Val::BStr(bytes))
+            | Out::Val(Val::TStr(bytes) | Val::BStr(bytes)) => Some(bytes),
+            Out::Const(_) | Out::Val(_) => None,
         }
     }
 }
@@ -150,12 +164,12 @@ impl Plan {
     pub(super) fn eval<'v>(&'v self, doc: &'v Value<'_>) -> Option<Out<'v>> {
         Some(match self {
             Plan::Path(keys) => lookup(doc, keys)?,
-            Plan::Const(val) => Out::Val(val.clone()),
+            Plan::Const(val) => Out::Const(val),
             Plan::Cmp(l, cmp, r) => {
                 let (l, r) = (l.eval(doc)?, r.eval(doc)?);
                 let holds = match (l.string_bytes(), r.string_bytes()) {
                     (Some(l), Some(r)) => cmp.run(&l, &r),
-                    _ => cmp.run(&l.into_val(), &r.into_val()),
+                    _ => cmp.run(&*l.as_val(), &*r.as_val()),
                 };
                 Out::Val(Val::Bool(holds))
             }
