@@ -263,6 +263,11 @@ const COMMANDS: &[(&str, Check)] = &[
     ("cargo bench --bench cloudwatch_logs", Check::Checked(BENCHMARK, "benches_exist")),
     ("cargo bench --bench cloudwatch_logs -- gzip", Check::Checked(BENCHMARK, "benches_exist")),
     ("cargo bench --bench pipeline", Check::Checked(BENCHMARK, "benches_exist")),
+    (
+        "cargo bench --bench apache -- \"10,000-line event\"",
+        Check::Checked(BENCHMARK, "benches_exist"),
+    ),
+    ("cargo bench --bench syslog -- blueprint", Check::Checked(BENCHMARK, "benches_exist")),
     ("cargo bench --bench cold_start", Check::Checked(BENCHMARK, "benches_exist")),
     (
         "cargo bench --features aws --bench cold_start",

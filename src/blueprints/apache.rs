@@ -100,19 +100,29 @@ impl ApacheOptions {
         }
     }
 
-    /// The parse stage of both blueprints: every line of the record.
-    fn parse_lines<'a>(
+    /// The parse stage of both blueprints: every line of the record, each
+    /// made an item by `item`.
+    fn parse_lines<'a, T>(
         &self,
         record: &Record<'a>,
         cx: &mut Context,
-    ) -> Result<Lines<AccessLog<'a>>, Failure> {
+        item: impl Fn(AccessLog<'a>) -> T,
+    ) -> Result<Lines<T>, Failure> {
+        // Most records hold one line, and the parser refuses a line break
+        // inside a line: such a record is parsed whole at once, with neither
+        // the search for line breaks nor the per-line plumbing first
+        // (callgrind, the 10,000-line bench: 71.6 M instructions before,
+        // 69.3 M after). One that does not parse is read again as lines.
+        if let Ok(Ok(log)) = std::str::from_utf8(record.data).map(apache::parse) {
+            return Ok(Lines::One(item(log)));
+        }
         Lines::parse(
             record.data,
             self.bad_line,
             cx,
-            |cx| parse_line(record.data, cx),
+            |cx| parse_line(record.data, cx).map(&item),
             byte_lines,
-            parse_line,
+            |line, cx| parse_line(line, cx).map(&item),
         )
     }
 }
@@ -231,10 +241,7 @@ impl Transform for ApacheToJson {
         record: &Record<'a>,
         cx: &mut Context,
     ) -> Result<Lines<JsonItem<'a>>, Failure> {
-        Ok(match self.options.parse_lines(record, cx)? {
-            Lines::One(log) => Lines::One(JsonItem::new(log)),
-            Lines::Many(logs) => Lines::Many(logs.into_iter().map(JsonItem::new).collect()),
-        })
+        self.options.parse_lines(record, cx, JsonItem::new)
     }
 
     fn filter(&self, items: &Lines<JsonItem<'_>>, _cx: &mut Context) -> bool {
@@ -301,7 +308,7 @@ impl Transform for ApacheToCsv {
         record: &Record<'a>,
         cx: &mut Context,
     ) -> Result<Lines<AccessLog<'a>>, Failure> {
-        self.options.parse_lines(record, cx)
+        self.options.parse_lines(record, cx, |log| log)
     }
 
     fn filter(&self, logs: &Lines<AccessLog<'_>>, _cx: &mut Context) -> bool {

@@ -450,19 +450,19 @@ impl<'a> Docs<'a> {
         self.sources.push(source);
     }
 
-    /// Runs `stage` on every document, keeping those it keeps.
+    /// Runs `stage` on every document, keeping those it keeps (in order,
+    /// moved down over the dropped ones: no allocation per record).
     fn apply(&mut self, stage: &dyn Stage, cx: &mut Context) -> Result<(), Failure> {
-        let mut keep = Vec::with_capacity(self.docs.len());
-        for doc in &mut self.docs {
-            keep.push(stage.apply(doc, cx)?);
+        let mut kept = 0;
+        for i in 0..self.docs.len() {
+            if stage.apply(&mut self.docs[i], cx)? {
+                self.docs.swap(kept, i);
+                self.sources.swap(kept, i);
+                kept += 1;
+            }
         }
-        if keep.iter().all(|k| *k) {
-            return Ok(());
-        }
-        let mut flags = keep.iter();
-        self.docs.retain(|_| *flags.next().unwrap_or(&true));
-        let mut flags = keep.iter();
-        self.sources.retain(|_| *flags.next().unwrap_or(&true));
+        self.docs.truncate(kept);
+        self.sources.truncate(kept);
         Ok(())
     }
 }

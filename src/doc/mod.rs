@@ -22,11 +22,10 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
-use serde::Deserialize;
-use serde_json::value::RawValue;
-
 use crate::formats::json::write_str;
+
+mod scan;
+mod serde_read;
 
 /// A JSON value, borrowed from a record where it can be.
 #[derive(Debug, Clone, PartialEq)]
@@ -112,17 +111,8 @@ impl<'a> Value<'a> {
     /// assert_eq!(error.to_string(), "line 2 column 5: expected value");
     /// ```
     pub fn parse_json(text: &'a str) -> Result<Value<'a>, JsonError> {
-        if starts_number(text) {
-            // A number is kept as written, at the top level as in a member:
-            // read as its raw text, not through f64 (which would round a
-            // long integer, rewrite `1.50` and refuse `1e400`).
-            let raw: &RawValue = serde_json::from_str(text).map_err(|e| JsonError::new(&e))?;
-            return Ok(Value::Number(Cow::Borrowed(raw.get())));
-        }
-        let mut de = serde_json::Deserializer::from_str(text);
-        let value = Shallow::deserialize(&mut de).map_err(|e| JsonError::new(&e))?;
-        de.end().map_err(|e| JsonError::new(&e))?;
-        Ok(value.0)
+        // Refused: serde_json reads it again to say what and where.
+        scan::document(text).or_else(|scan::Invalid| serde_read::parse_json(text))
     }
 
     /// Every JSON value in `text`, one after another (newline-delimited, or
@@ -141,28 +131,26 @@ impl<'a> Value<'a> {
     pub fn parse_json_stream(
         text: &'a str,
     ) -> impl Iterator<Item = Result<(Value<'a>, &'a str), JsonError>> {
-        let mut stream = serde_json::Deserializer::from_str(text).into_iter::<Shallow<'a>>();
-        let mut failed = false;
-        let mut end = 0;
+        let mut values = scan::stream(text);
+        let mut read = 0;
+        // After a refusal: serde_json's reading from there, for its error.
+        let mut refused: Option<Box<dyn Iterator<Item = _> + 'a>> = None;
         std::iter::from_fn(move || {
-            if failed {
-                return None;
+            if let Some(rest) = &mut refused {
+                return rest.next();
             }
-            match stream.next()? {
+            match values.next()? {
                 Ok(value) => {
-                    let start = end;
-                    end = stream.byte_offset();
-                    let own = text[start..end].trim_ascii();
-                    // A number came through f64: keep its text instead.
-                    let value = match value.0 {
-                        Value::Number(_) => Value::Number(Cow::Borrowed(own)),
-                        other => other,
-                    };
-                    Some(Ok((value, own)))
+                    read += 1;
+                    Some(Ok(value))
                 }
-                Err(error) => {
-                    failed = true;
-                    Some(Err(JsonError::new(&error)))
+                Err(scan::Invalid) => {
+                    // serde_json reads the same values up to this one (they
+                    // were given already), then says what is wrong with it.
+                    let mut rest = serde_read::parse_json_stream(text).skip(read);
+                    let next = rest.next();
+                    refused = Some(Box::new(rest));
+                    next
                 }
             }
         })
@@ -487,11 +475,10 @@ fn child_mut<'v, 'a>(value: &'v mut Value<'a>, segment: &Segment) -> Option<&'v 
 
 /// One level of a raw JSON text (known valid: it came through the parser).
 fn expand_raw(text: &str) -> Value<'_> {
-    let mut de = serde_json::Deserializer::from_str(text);
-    match Shallow::deserialize(&mut de) {
-        Ok(value) => value.0,
+    match scan::top_level(text, 0) {
+        Ok((value, _)) => value,
         // Unreachable for text the parser produced; keep it as it was.
-        Err(_) => Value::Raw(Cow::Borrowed(text)),
+        Err(scan::Invalid) => Value::Raw(Cow::Borrowed(text)),
     }
 }
 
@@ -668,132 +655,6 @@ impl fmt::Display for Path {
             }
         }
         Ok(())
-    }
-}
-
-/// Deserializes one level of JSON: containers get `Raw` members.
-struct Shallow<'a>(Value<'a>);
-
-/// A member name, borrowed when it has no escapes.
-struct Key<'a>(Cow<'a, str>);
-
-impl<'de> Deserialize<'de> for Key<'de> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct KeyVisitor;
-        impl<'de> Visitor<'de> for KeyVisitor {
-            type Value = Key<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a member name")
-            }
-            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Key<'de>, E> {
-                Ok(Key(Cow::Borrowed(v)))
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Key<'de>, E> {
-                Ok(Key(Cow::Owned(v.to_string())))
-            }
-        }
-        deserializer.deserialize_str(KeyVisitor)
-    }
-}
-
-/// The text of one value, borrowed from the input.
-struct RawText<'a>(&'a str);
-
-impl<'de> Deserialize<'de> for RawText<'de> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let raw = <&'de RawValue>::deserialize(deserializer)?;
-        Ok(RawText(raw.get()))
-    }
-}
-
-impl<'de> Deserialize<'de> for Shallow<'de> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct ShallowVisitor;
-        impl<'de> Visitor<'de> for ShallowVisitor {
-            type Value = Shallow<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a JSON value")
-            }
-            fn visit_unit<E: de::Error>(self) -> Result<Shallow<'de>, E> {
-                Ok(Shallow(Value::Null))
-            }
-            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Shallow<'de>, E> {
-                Ok(Shallow(Value::Bool(v)))
-            }
-            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Shallow<'de>, E> {
-                Ok(Shallow(Value::Str(Cow::Borrowed(v))))
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Shallow<'de>, E> {
-                Ok(Shallow(Value::Str(Cow::Owned(v.to_string()))))
-            }
-            fn visit_string<E: de::Error>(self, v: String) -> Result<Shallow<'de>, E> {
-                Ok(Shallow(Value::Str(Cow::Owned(v))))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Shallow<'de>, A::Error> {
-                let mut items = Vec::new();
-                while let Some(RawText(raw)) = seq.next_element::<RawText<'de>>()? {
-                    items.push(raw_value(raw));
-                }
-                Ok(Shallow(Value::Array(items)))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Shallow<'de>, A::Error> {
-                let mut members = Vec::with_capacity(map.size_hint().unwrap_or(16));
-                while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
-                    let RawText(raw) = map.next_value::<RawText<'de>>()?;
-                    members.push((key, raw_value(raw)));
-                }
-                Ok(Shallow(Value::Object(members)))
-            }
-            // Numbers arrive here only at the top level of a stream (members
-            // are raw text, and `parse_json` reads a number as its text):
-            // `parse_json_stream` replaces them with their text.
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Shallow<'de>, E> {
-                Ok(Shallow(Value::Number(Cow::Owned(v.to_string()))))
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Shallow<'de>, E> {
-                Ok(Shallow(Value::Number(Cow::Owned(v.to_string()))))
-            }
-            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Shallow<'de>, E> {
-                Ok(Shallow(Value::Number(Cow::Owned(
-                    serde_json::Number::from_f64(v)
-                        .map_or_else(|| "null".into(), |n| n.to_string()),
-                ))))
-            }
-        }
-        deserializer.deserialize_any(ShallowVisitor)
-    }
-}
-
-/// Whether a JSON text's value is a number (after JSON's whitespace).
-fn starts_number(text: &str) -> bool {
-    matches!(
-        text.trim_start_matches([' ', '\t', '\n', '\r'])
-            .as_bytes()
-            .first(),
-        Some(b'-' | b'0'..=b'9')
-    )
-}
-
-/// A member's raw text as a value: scalars are taken as they are (cheap to
-/// tell apart by their first byte), containers stay raw.
-fn raw_value(raw: &str) -> Value<'_> {
-    match raw.as_bytes().first() {
-        Some(b'{' | b'[') => Value::Raw(Cow::Borrowed(raw)),
-        Some(b'"') => {
-            let inner = &raw[1..raw.len() - 1];
-            if !inner.contains('\\') {
-                Value::Str(Cow::Borrowed(inner))
-            } else {
-                match serde_json::from_str::<String>(raw) {
-                    Ok(s) => Value::Str(Cow::Owned(s)),
-                    Err(_) => Value::Raw(Cow::Borrowed(raw)),
-                }
-            }
-        }
-        Some(b't') => Value::Bool(true),
-        Some(b'f') => Value::Bool(false),
-        Some(b'n') => Value::Null,
-        _ => Value::Number(Cow::Borrowed(raw)),
     }
 }
 
