@@ -22,6 +22,9 @@ use firehose_transform::SharedEvent;
 mod cwl_event;
 
 fn processor(c: &mut Criterion) {
+    // As the binaries do at start-up (`run`): freed memory is kept for the
+    // next iteration instead of being faulted in again.
+    firehose_transform::runtime::keep_freed_memory();
     let (json, records) = cwl_event::event(3_000_000);
     let mut group = c.benchmark_group("cloudwatch-logs-processor, 3 MB event");
     group.sample_size(20);

@@ -206,6 +206,9 @@ impl Drop for Function {
 }
 
 fn lambda_path(c: &mut Criterion) {
+    // As the binaries do at start-up (`run`): freed memory is kept for the
+    // next iteration instead of being faulted in again.
+    firehose_transform::runtime::keep_freed_memory();
     let json = event_json();
     let mut subjects = vec![(
         "process-record".to_string(),

@@ -47,7 +47,10 @@ use crate::telemetry::{now_ms, LogConfig, MetricsConfig, Summary};
 use crate::testing::{json_values, EventBuilder};
 use crate::transform::Transform;
 
+mod allocator;
 mod lambda;
+
+pub use allocator::keep_freed_memory;
 
 /// Firehose's default processor buffer size: the batch size of `--lines`.
 pub const DEFAULT_BATCH_BYTES: usize = 1024 * 1024;
@@ -115,6 +118,7 @@ where
         return make_event(args, &program);
     }
 
+    keep_freed_memory();
     let settings = Settings::from_env();
     match LogConfig::from_settings(&settings) {
         Ok(logs) if on_lambda => logs.init(io::stdout),
