@@ -22,22 +22,27 @@
 //!   stage may drop that way; `filter` stays the place for decisions about a
 //!   well-formed item (a level, a status code, a sampling rate).
 //! - **Enrichment with I/O** (a lookup over the network). The engine runs
-//!   the stages synchronously, one record at a time, on the thread that
-//!   serves the invocation (`lambda_runtime`'s current-thread runtime), which
-//!   keeps the deadline and the byte budget exact. So:
+//!   the stages synchronously, one record at a time on each of its threads
+//!   (threads of its own, not the async runtime's, see
+//!   [`engine`](crate::engine)), while the invocation's thread waits for the
+//!   results and keeps the deadline and the byte budget exact. So:
 //!   - load reference data that fits in memory (a device registry, a table
 //!     from S3 or DynamoDB) in [`run_with`](crate::run_with)'s init closure:
 //!     it runs once per execution environment, *before* the async runtime
 //!     starts, so blocking calls, or an AWS SDK call on a tokio runtime of
 //!     your own built there, are fine; `enrich` then reads it from `&self`;
-//!   - for lookups per key, a blocking HTTP client called from `enrich` works
-//!     (blocking holds up only this invocation, the only one the environment
-//!     serves), behind a cache (records of a batch share keys) and with a
-//!     timeout well under the deadline margin, since the engine checks the
-//!     deadline between records, not during one;
-//!   - never block on an async client inside a stage (`Handle::block_on`,
-//!     `futures::executor::block_on`): on the runtime's own thread tokio
-//!     panics or the call deadlocks;
+//!   - for lookups per key, a blocking HTTP client called from `enrich`
+//!     works, and so does `block_on` of a tokio runtime of your own kept in
+//!     the transform (a stage runs outside any runtime), behind a cache
+//!     (records of a batch share keys) and with a timeout of its own;
+//!   - a lookup that never answers does not time the batch out: at the
+//!     deadline the response goes back with that record failed, and
+//!     [`run`](crate::run) then ends the process so that Lambda starts a
+//!     clean one; a timeout of your own still saves the record and the
+//!     warm environment;
+//!   - with several threads (two vCPUs from 1,769 MB), stages run on several
+//!     records at once: what they share needs a lock or an atomic, which
+//!     `Transform: Send + Sync` already requires;
 //!   - a failed lookup is either a [`Failure`] (`ProcessingFailed`: Firehose
 //!     writes the original record to the error prefix and does not retry it)
 //!     or, when the record is still worth delivering, the item left as it
