@@ -245,15 +245,10 @@ impl Run {
             let wire = &event.records[index];
             let outcome = record::process(transform, wire, scratch, &mut cx);
             let mut results = lock(&slot.results);
+            results.bytes_in += scratch.data_len as u64;
             let done = match outcome {
-                Outcome::Kept => {
-                    results.bytes_in += scratch.data_len() as u64;
-                    kept(wire, scratch, &mut results.base64)
-                }
-                Outcome::Dropped => {
-                    results.bytes_in += scratch.data_len() as u64;
-                    Done::Dropped
-                }
+                Outcome::Kept => kept(wire, scratch, &mut results.base64),
+                Outcome::Dropped => Done::Dropped,
                 Outcome::Failed(failure) => Done::Failed(Box::new(failure)),
             };
             results.results.push(done);

@@ -82,7 +82,6 @@ mod pool;
 mod record;
 
 use batch::{Plan, Run};
-use pool::Pool;
 
 /// Reason for a record whose data is not base64.
 pub const NOT_BASE64: &str = "data is not valid base64";
@@ -441,7 +440,6 @@ impl From<EventError> for InvocationError {
 pub struct Engine<T> {
     transform: Arc<T>,
     config: EngineConfig,
-    pool: Pool,
 }
 
 impl<T: fmt::Debug> fmt::Debug for Engine<T> {
@@ -465,7 +463,6 @@ impl<T: Transform> Engine<T> {
         Engine {
             transform: Arc::new(transform),
             config,
-            pool: Pool::default(),
         }
     }
 
@@ -552,11 +549,10 @@ impl<T: Transform> Engine<T> {
         let threads = self.threads_for(event.get());
         let run = Arc::new(Run::new(records.len(), threads, give_up_at, false));
         if Instant::now() < give_up_at {
-            self.pool.submit(first_job(Work {
+            pool::submit(first_job(Work {
                 transform: Arc::clone(&self.transform),
                 event: event.clone(),
                 run: Arc::clone(&run),
-                pool: self.pool.clone(),
                 threads,
             }));
         }
@@ -590,7 +586,6 @@ struct Work<T> {
     transform: Arc<T>,
     event: SharedEvent,
     run: Arc<Run>,
-    pool: Pool,
     threads: usize,
 }
 
@@ -600,7 +595,6 @@ impl<T> Clone for Work<T> {
             transform: Arc::clone(&self.transform),
             event: self.event.clone(),
             run: Arc::clone(&self.run),
-            pool: self.pool.clone(),
             threads: self.threads,
         }
     }
@@ -623,7 +617,7 @@ fn first_job<T: Transform>(work: Work<T>) -> pool::Job {
             work.run.count(&mut cx);
         }
         for _ in 1..work.threads.min(work.run.blocks()) {
-            work.pool.submit(record_job(work.clone(), None));
+            pool::submit(record_job(work.clone(), None));
         }
         record_job(work, None)()
     })
@@ -641,8 +635,7 @@ fn record_job<T: Transform>(work: Work<T>, resume: Option<(usize, usize)>) -> po
         record::set_rescue(Some(Box::new(move |failure| {
             let (block, index) = batch::position();
             heir.run.rescue(block, index, failure);
-            let pool = heir.pool.clone();
-            pool.submit(record_job(heir, Some((block, index + 1))));
+            pool::submit(record_job(heir, Some((block, index + 1))));
         })));
         record::with_scratch(|scratch| {
             let event = work.event.get();

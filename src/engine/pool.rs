@@ -1,22 +1,26 @@
 //! The threads that run records: started when first needed, then kept for
 //! the invocations that follow (with their buffers warm), and replaced when
-//! one is left behind in a record that does not return.
+//! one is left behind in a record that does not return. One set for the
+//! process, whatever the number of engines: a function has one, a test
+//! suite many.
 
 use std::collections::VecDeque;
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Condvar, Mutex, MutexGuard, OnceLock};
 use std::thread;
 
 /// Work for one thread.
 pub(super) type Job = Box<dyn FnOnce() + Send + 'static>;
 
-/// A set of threads taking jobs from one queue.
-#[derive(Clone, Default)]
-pub(super) struct Pool(Arc<Shared>);
-
+/// The threads' queue.
 #[derive(Default)]
 struct Shared {
     queue: Mutex<Queue>,
     wake: Condvar,
+}
+
+fn shared() -> &'static Shared {
+    static SHARED: OnceLock<Shared> = OnceLock::new();
+    SHARED.get_or_init(Shared::default)
 }
 
 #[derive(Default)]
@@ -31,28 +35,26 @@ struct Queue {
 /// (deep recursion in a parser, say) must not overflow here.
 const STACK_SIZE: usize = 8 * 1024 * 1024;
 
-impl Pool {
-    /// Queues `job`, starting a thread when none is waiting for it. A thread
-    /// still busy elsewhere (in a record past its deadline) is not counted
-    /// on: the job gets a new thread instead.
-    pub fn submit(&self, job: Job) {
-        let mut queue = lock(&self.0.queue);
-        queue.jobs.push_back(job);
-        if queue.idle >= queue.jobs.len() {
-            self.0.wake.notify_one();
-            return;
-        }
-        drop(queue);
-        let shared = Arc::clone(&self.0);
-        let started = thread::Builder::new()
-            .name("firehose-transform".to_string())
-            .stack_size(STACK_SIZE)
-            .spawn(move || shared.serve());
-        if let Err(error) = started {
-            // The job waits for a thread to come free; the records it
-            // would run fail at the deadline if none does.
-            lambda_runtime::tracing::error!(%error, "cannot start a thread for the transform");
-        }
+/// Queues `job`, starting a thread when none is waiting for it. A thread
+/// still busy elsewhere (in a record past its deadline) is not counted on:
+/// the job gets a new thread instead.
+pub(super) fn submit(job: Job) {
+    let shared = shared();
+    let mut queue = lock(&shared.queue);
+    queue.jobs.push_back(job);
+    if queue.idle >= queue.jobs.len() {
+        shared.wake.notify_one();
+        return;
+    }
+    drop(queue);
+    let started = thread::Builder::new()
+        .name("firehose-transform".to_string())
+        .stack_size(STACK_SIZE)
+        .spawn(move || shared.serve());
+    if let Err(error) = started {
+        // The job waits for a thread to come free; the records it would run
+        // fail at the deadline if none does.
+        lambda_runtime::tracing::error!(%error, "cannot start a thread for the transform");
     }
 }
 

@@ -28,14 +28,12 @@ pub(super) struct Scratch {
     pub decoded: Vec<u8>,
     /// What the transform wrote.
     pub out: Output,
+    /// The length of the data the transform saw (a re-ingestion frame off),
+    /// 0 when it saw none.
+    pub data_len: usize,
 }
 
 impl Scratch {
-    /// The length of the data the transform saw (a re-ingestion frame off).
-    pub fn data_len(&self) -> usize {
-        self.decoded.len() - crate::reingest::frame_len(&self.decoded)
-    }
-
     /// Whether the output is the record's data, byte for byte (and so its
     /// base64 text can be answered as it came).
     pub fn output_is_input(&self) -> bool {
@@ -65,6 +63,7 @@ pub(super) fn process<T: Transform>(
     scratch: &mut Scratch,
     cx: &mut Context,
 ) -> Outcome {
+    scratch.data_len = 0;
     let Some(payload) = wire.payload() else {
         return Outcome::Failed(Failure::new(NO_PAYLOAD));
     };
@@ -86,6 +85,7 @@ pub(super) fn process<T: Transform>(
     // A re-ingested record comes back framed: the transform sees the
     // original data.
     let data = &scratch.decoded[crate::reingest::frame_len(&scratch.decoded)..];
+    scratch.data_len = data.len();
     let record = Record {
         id: &wire.record_id,
         data,
