@@ -29,8 +29,10 @@ use std::collections::HashSet;
 use std::path::Path;
 
 use crate::codec;
-use crate::engine::{process_event, EngineConfig, Invocation};
-use crate::event::{Event, EventRecord, KinesisRecordMetadata, MskRecordMetadata, SourceKind};
+use crate::engine::{process_event, Engine, EngineConfig, Invocation};
+use crate::event::{
+    Event, EventRecord, KinesisRecordMetadata, MskRecordMetadata, SharedEvent, SourceKind,
+};
 use crate::response::{OtfMetadata, OtfOperation, RecordResult, WireResponse};
 use crate::telemetry::Summary;
 use crate::transform::{Failure, Transform};
@@ -315,6 +317,59 @@ pub fn run_event_with<T: Transform>(
     processed
 }
 
+/// Runs an event through `engine` as a function would: on the engine's own
+/// threads, with its settings, answered by `deadline` (less the margin)
+/// whatever the transform does; checks the contract and returns the decoded
+/// outputs. [`run`] and [`run_event`] run the records on the test's own
+/// thread instead (a borrowed transform), where a record that never returns
+/// holds the test: this is how to test what happens then.
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// use firehose_transform::{testing, Context, Engine, EngineConfig, Failure, Output, Record, Transform};
+///
+/// /// A lookup that never answers for the key "stuck".
+/// struct Lookup;
+/// impl Transform for Lookup {
+///     type Item<'a> = &'a [u8];
+///     fn parse<'a>(&self, record: &Record<'a>, _: &mut Context) -> Result<&'a [u8], Failure> {
+///         if record.data == b"stuck" {
+///             loop {
+///                 std::thread::sleep(Duration::from_secs(3600));
+///             }
+///         }
+///         Ok(record.data)
+///     }
+///     fn convert(&self, data: &[u8], out: &mut Output, _: &mut Context) -> Result<(), Failure> {
+///         out.write(data);
+///         Ok(())
+///     }
+/// }
+///
+/// let config = EngineConfig { deadline_margin: Duration::from_millis(100), ..EngineConfig::default() };
+/// let engine = Engine::with_config(Lookup, config);
+/// let event = testing::event_from_lines(["a", "stuck", "b"]);
+/// let deadline = Instant::now() + Duration::from_millis(500);
+/// let processed = testing::run_engine(&engine, &event, Some(deadline));
+/// assert!(Instant::now() < deadline);
+/// assert_eq!(processed.text(0), "a");
+/// assert_eq!(processed.failure_reason(1), Some("invocation deadline reached before processing"));
+/// assert!(processed.left_running());
+/// ```
+pub fn run_engine<T: Transform>(
+    engine: &Engine<T>,
+    event: &Event<'_>,
+    deadline: Option<std::time::Instant>,
+) -> Processed {
+    let shared = SharedEvent::copy(event);
+    let invocation = engine
+        .process_shared(&shared, deadline)
+        .unwrap_or_else(|error| panic!("the event cannot be processed: {error}"));
+    let processed = Processed::new(invocation);
+    processed.assert_contract_within(event, engine.config().response_budget);
+    processed
+}
+
 /// One output record, decoded.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProcessedRecord {
@@ -381,6 +436,7 @@ pub struct Processed {
     records: Vec<ProcessedRecord>,
     summary: Summary,
     response_json: Vec<u8>,
+    left_running: bool,
 }
 
 impl Processed {
@@ -407,7 +463,15 @@ impl Processed {
             records,
             summary: invocation.summary,
             response_json: invocation.response.to_json(),
+            left_running: invocation.left_running,
         }
+    }
+
+    /// Whether a thread was still inside the transform when the response
+    /// was made ([`Invocation::left_running`]: a function ends its process
+    /// then).
+    pub fn left_running(&self) -> bool {
+        self.left_running
     }
 
     /// The number of records.

@@ -104,3 +104,60 @@ fn a_drop_that_panics_while_unwinding_fails_only_its_record() {
         "{stderr}"
     );
 }
+
+/// The same through the testing kit, with a transform of the test's own that
+/// sleeps forever on one record: `testing::run_engine` runs it on the engine's
+/// threads, as a function would.
+#[test]
+fn the_testing_kit_answers_a_record_that_sleeps_forever_by_the_deadline() {
+    use firehose_transform::{testing, Context, Engine, EngineConfig, Failure, Record, Transform};
+
+    struct SleepsOnZero;
+    impl Transform for SleepsOnZero {
+        type Item<'a> = &'a [u8];
+        fn parse<'a>(&self, record: &Record<'a>, _: &mut Context) -> Result<&'a [u8], Failure> {
+            while record.data == b"0" {
+                std::thread::sleep(Duration::from_secs(3600));
+            }
+            Ok(record.data)
+        }
+        fn convert(
+            &self,
+            data: &[u8],
+            out: &mut firehose_transform::Output,
+            _: &mut Context,
+        ) -> Result<(), Failure> {
+            out.write(data);
+            Ok(())
+        }
+    }
+
+    let lines: Vec<String> = (0..400).map(|i| (i % 200).to_string()).collect();
+    let config = EngineConfig {
+        deadline_margin: Duration::from_millis(200),
+        threads: 2,
+        parallel_min_bytes: 0,
+        ..EngineConfig::default()
+    };
+    let engine = Engine::with_config(SleepsOnZero, config);
+    let event = testing::event_from_lines(&lines);
+    let deadline = Instant::now() + Duration::from_millis(800);
+    let processed = testing::run_engine(&engine, &event, Some(deadline));
+    assert!(Instant::now() < deadline, "answered before the deadline");
+    assert!(processed.left_running());
+    let deadline_reason = Some("invocation deadline reached before processing");
+    // The first "0" hangs its thread; the other takes every block it can
+    // until it meets the second "0".
+    assert_eq!(processed.failure_reason(0), deadline_reason);
+    let answered = (0..400).filter(|i| processed.is_ok(*i)).count();
+    assert!(answered >= 150, "only {answered} of 400 answered");
+    for i in 0..400 {
+        assert!(
+            processed.is_ok(i) || processed.failure_reason(i) == deadline_reason,
+            "record {i}"
+        );
+        if processed.is_ok(i) {
+            assert_eq!(processed.text(i), lines[i]);
+        }
+    }
+}
