@@ -116,8 +116,10 @@ fn the_testing_kit_answers_a_record_that_sleeps_forever_by_the_deadline() {
     impl Transform for SleepsOnZero {
         type Item<'a> = &'a [u8];
         fn parse<'a>(&self, record: &Record<'a>, _: &mut Context) -> Result<&'a [u8], Failure> {
-            while record.data == b"0" {
-                std::thread::sleep(Duration::from_secs(3600));
+            if record.data == b"0" {
+                loop {
+                    std::thread::sleep(Duration::from_secs(3600));
+                }
             }
             Ok(record.data)
         }
@@ -151,13 +153,13 @@ fn the_testing_kit_answers_a_record_that_sleeps_forever_by_the_deadline() {
     assert_eq!(processed.failure_reason(0), deadline_reason);
     let answered = (0..400).filter(|i| processed.is_ok(*i)).count();
     assert!(answered >= 150, "only {answered} of 400 answered");
-    for i in 0..400 {
+    for (i, line) in lines.iter().enumerate() {
         assert!(
             processed.is_ok(i) || processed.failure_reason(i) == deadline_reason,
             "record {i}"
         );
         if processed.is_ok(i) {
-            assert_eq!(processed.text(i), lines[i]);
+            assert_eq!(processed.text(i), line);
         }
     }
 }
