@@ -144,17 +144,12 @@ impl<'a> Reader<'a> {
     fn name(&mut self, names: &[&str]) -> Option<Option<usize>> {
         self.expect(b'"')?;
         let rest = &self.bytes()[self.at..];
-        let known = names.iter().position(|name| {
-            rest.get(name.len()) == Some(&b'"') && rest.starts_with(name.as_bytes())
-        });
-        let length = match known {
-            Some(index) => names[index].len(),
-            // A name with an escape might be a known one written otherwise.
-            None => find_quote_or_backslash(rest).filter(|&end| rest[end] == b'"')?,
-        };
-        self.at += length + 1;
+        // A name with an escape might be a known one written otherwise.
+        let end = find_quote_or_backslash(rest).filter(|&end| rest[end] == b'"')?;
+        let name = &rest[..end];
+        self.at += end + 1;
         self.expect(b':')?;
-        Some(known)
+        Some(names.iter().position(|known| known.as_bytes() == name))
     }
 
     /// A string, borrowed when it has no escape.
@@ -244,10 +239,11 @@ impl<'a> Reader<'a> {
         Some(value)
     }
 
-    /// An integer that surely fits an `i64`: at most 18 digits, no leading
-    /// zero, no fraction or exponent, not `-0` (serde_json refuses those for
-    /// an `i64`, `-0` being a float to it, or reads them otherwise).
-    fn integer(&mut self) -> Option<i64> {
+    /// Checks and takes an integer that surely fits an `i64`: at most 18
+    /// digits, no leading zero, no fraction or exponent, not `-0` (serde_json
+    /// refuses those for an `i64`, `-0` being a float to it, or reads them
+    /// otherwise). Its value is not needed here.
+    fn integer(&mut self) -> Option<()> {
         self.spaces();
         let negative = self.bytes().get(self.at) == Some(&b'-');
         let start = self.at + usize::from(negative);
@@ -260,11 +256,8 @@ impl<'a> Reader<'a> {
         if matches!(rest.get(digits), Some(b'.' | b'e' | b'E')) {
             return None;
         }
-        let value = rest[..digits]
-            .iter()
-            .fold(0i64, |value, &digit| value * 10 + i64::from(digit - b'0'));
         self.at = start + digits;
-        Some(if negative { -value } else { value })
+        Some(())
     }
 
     /// Skips a JSON value of a member this reader does not know.
@@ -418,6 +411,38 @@ impl<'a> Reader<'a> {
     }
 
     fn event(&mut self, out: &mut Vec<u8>) -> Option<()> {
+        let (at, written) = (self.at, out.len());
+        if self.event_as_written(out).is_some() {
+            return Some(());
+        }
+        self.at = at;
+        out.truncate(written);
+        self.any_event(out)
+    }
+
+    /// An event exactly as CloudWatch Logs writes it,
+    /// `{"id":"…","timestamp":…,"message":"…"}`, read by its fixed text
+    /// rather than name by name (a fifth of the reading).
+    fn event_as_written(&mut self, out: &mut Vec<u8>) -> Option<()> {
+        self.literal(b"{\"id\":\"")?;
+        let rest = &self.bytes()[self.at..];
+        let end = find_quote_or_backslash(rest).filter(|&end| rest[end] == b'"')?;
+        self.at += end + 1;
+        self.literal(b",\"timestamp\":")?;
+        self.integer()?;
+        self.literal(b",\"message\":\"")?;
+        self.rest_of_string_into(out)?;
+        out.push(b'\n');
+        self.literal(b"}")
+    }
+
+    fn literal(&mut self, text: &[u8]) -> Option<()> {
+        let rest = self.bytes().get(self.at..self.at + text.len())?;
+        (rest == text).then(|| self.at += text.len())
+    }
+
+    /// An event in any form: members in any order, unknown ones skipped.
+    fn any_event(&mut self, out: &mut Vec<u8>) -> Option<()> {
         let (mut id, mut timestamp, mut message) = (None, None, None);
         self.expect(b'{')?;
         loop {
@@ -446,28 +471,31 @@ fn once<T>(slot: &mut Option<T>, value: T) -> Option<()> {
 }
 
 /// Where the first `"` or `\` of `bytes` is. Escapes come every few dozen
-/// bytes in log lines (quotes in Apache and JSON logs), so the next eight
-/// bytes are looked at in a word first, and only a longer run goes to
-/// `memchr2` (a call, and vector set-up, per run).
+/// bytes in log lines (quotes in Apache and JSON logs), and an event's id
+/// is 56 digits: the first 128 bytes are looked at eight at a time in a
+/// word, with no call and no vector set-up (`memchr2` took a third of the
+/// reading on such short runs), and only a longer run goes to `memchr2`.
 fn find_quote_or_backslash(bytes: &[u8]) -> Option<usize> {
     const ONES: u64 = u64::MAX / 255;
-    let Some(word) = bytes.first_chunk::<8>() else {
-        return memchr::memchr2(b'"', b'\\', bytes);
-    };
-    let word = u64::from_le_bytes(*word);
-    // A byte of `x ^ pattern` is zero where the byte matched; the classic
-    // has-zero-byte test sets its high bit (a borrow can also mark a byte
-    // after a zero one, never one before it, so the lowest mark is exact).
-    let quote = word ^ (ONES * u64::from(b'"'));
-    let backslash = word ^ (ONES * u64::from(b'\\'));
-    let marks = ((quote.wrapping_sub(ONES) & !quote) | (backslash.wrapping_sub(ONES) & !backslash))
-        & (ONES << 7);
-    if marks != 0 {
-        return Some(marks.trailing_zeros() as usize / 8);
+    const WORDS: usize = 16;
+    for (index, word) in bytes.chunks_exact(8).take(WORDS).enumerate() {
+        let word = u64::from_le_bytes(word.try_into().ok()?);
+        // A byte of `x ^ pattern` is zero where the byte matched; the
+        // classic has-zero-byte test sets its high bit (a borrow can also
+        // mark a byte after a zero one, never one before it, so the lowest
+        // mark is exact).
+        let quote = word ^ (ONES * u64::from(b'"'));
+        let backslash = word ^ (ONES * u64::from(b'\\'));
+        let marks = ((quote.wrapping_sub(ONES) & !quote)
+            | (backslash.wrapping_sub(ONES) & !backslash))
+            & (ONES << 7);
+        if marks != 0 {
+            return Some(index * 8 + marks.trailing_zeros() as usize / 8);
+        }
     }
-    memchr::memchr2(b'"', b'\\', &bytes[8..]).map(|at| at + 8)
+    let skipped = (bytes.len() / 8).min(WORDS) * 8;
+    memchr::memchr2(b'"', b'\\', &bytes[skipped..]).map(|at| at + skipped)
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;
