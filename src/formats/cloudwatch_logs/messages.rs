@@ -17,6 +17,7 @@
 use std::borrow::Cow;
 
 use super::{Envelope, Error, Header, MessageType};
+use crate::formats::fields::find2;
 
 /// Appends each log event's message and `\n` to `out` (what the AWS
 /// blueprint writes, and `MESSAGE_FORMAT=raw`), and returns the envelope's
@@ -470,32 +471,14 @@ fn once<T>(slot: &mut Option<T>, value: T) -> Option<()> {
     slot.is_none().then(|| *slot = Some(value))
 }
 
-/// Where the first `"` or `\` of `bytes` is. Escapes come every few dozen
-/// bytes in log lines (quotes in Apache and JSON logs), and an event's id
-/// is 56 digits: the first 128 bytes are looked at eight at a time in a
-/// word, with no call and no vector set-up (`memchr2` took a third of the
-/// reading on such short runs), and only a longer run goes to `memchr2`.
+/// Where the first `"` or `\` of `bytes` is: eight bytes at a time in a
+/// word ([`find2`]). Escapes come every few dozen bytes in log lines (quotes
+/// in Apache and JSON logs) and an event's id is 56 digits: on such runs
+/// `memchr2`'s call and vector set-up took a third of the reading.
 fn find_quote_or_backslash(bytes: &[u8]) -> Option<usize> {
-    const ONES: u64 = u64::MAX / 255;
-    const WORDS: usize = 16;
-    for (index, word) in bytes.chunks_exact(8).take(WORDS).enumerate() {
-        let word = u64::from_le_bytes(word.try_into().ok()?);
-        // A byte of `x ^ pattern` is zero where the byte matched; the
-        // classic has-zero-byte test sets its high bit (a borrow can also
-        // mark a byte after a zero one, never one before it, so the lowest
-        // mark is exact).
-        let quote = word ^ (ONES * u64::from(b'"'));
-        let backslash = word ^ (ONES * u64::from(b'\\'));
-        let marks = ((quote.wrapping_sub(ONES) & !quote)
-            | (backslash.wrapping_sub(ONES) & !backslash))
-            & (ONES << 7);
-        if marks != 0 {
-            return Some(index * 8 + marks.trailing_zeros() as usize / 8);
-        }
-    }
-    let skipped = (bytes.len() / 8).min(WORDS) * 8;
-    memchr::memchr2(b'"', b'\\', &bytes[skipped..]).map(|at| at + skipped)
+    find2(bytes, b'"', b'\\')
 }
+
 #[cfg(test)]
 mod tests {
     use super::*;
