@@ -475,6 +475,7 @@ pub struct Token<'a> {
 
 impl<'a> Token<'a> {
     /// The value with `\"` and `\\` decoded; borrowed unless it had an escape.
+    #[inline]
     pub fn value(&self) -> Cow<'a, str> {
         if self.escaped {
             Cow::Owned(unescape(self.text))
@@ -549,6 +550,7 @@ impl Splitter {
 
     /// The values of `line` (one trailing `\n` or `\r\n` ignored), each
     /// passed to `each`; stops at the first error.
+    #[inline(always)]
     pub fn for_each<'a>(
         &self,
         line: &'a str,
@@ -642,6 +644,7 @@ impl Splitter {
 }
 
 /// A token as the value of `field`: `None` for `-`, checked against its kind.
+#[inline]
 pub fn typed<'a>(field: &FieldDef, token: Token<'a>) -> Result<Option<Cow<'a, str>>, ParseError> {
     if token.text == "-" {
         return Ok(None);
