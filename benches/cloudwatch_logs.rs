@@ -8,7 +8,10 @@
 //! on the same records: the crate's (libdeflate), zlib-rs through flate2
 //! (its fallback), and miniz_oxide (flate2's default backend). `cargo bench --bench cloudwatch_logs`;
 //! `cargo run --release --example cwl_event > /tmp/cwl.json` writes the same
-//! event for `benches/aws/cloudwatch_logs_processor.py`.
+//! event for `benches/aws/cloudwatch_logs_processor.py`, which reports its
+//! CPU time too. Times are the benchmark thread's CPU time
+//! (`support/cpu_time.rs`), so that the figures are per core on a shared
+//! machine.
 
 use std::hint::black_box;
 use std::io::Read;
@@ -17,10 +20,13 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use firehose_transform::blueprints::cloudwatch_logs::{CloudWatchLogsProcessor, MessageFormat};
 use firehose_transform::engine::{Engine, EngineConfig};
 
+#[path = "support/cpu_time.rs"]
+mod cpu_time;
 #[path = "../examples/cwl_event.rs"]
 mod cwl_event;
+use cpu_time::CpuTime;
 
-fn processor(c: &mut Criterion) {
+fn processor(c: &mut Criterion<CpuTime>) {
     let (json, records) = cwl_event::event(3_000_000);
     let mut group = c.benchmark_group("cloudwatch-logs-processor, 3 MB event");
     group.sample_size(20);
@@ -189,5 +195,9 @@ fn processor(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, processor);
+criterion_group! {
+    name = benches;
+    config = Criterion::default().with_measurement(CpuTime);
+    targets = processor
+}
 criterion_main!(benches);
