@@ -104,10 +104,12 @@ impl std::error::Error for Error {}
 /// The record's envelope bytes: inflated when `data` is gzip (every member
 /// of a multi-member stream), borrowed as they are otherwise.
 ///
-/// Inflating is streamed and stops as soon as the output would pass `limit`
-/// bytes ([`Error::TooLarge`]), so a small record that inflates to gigabytes
-/// costs no more than `limit` bytes of memory and the time to write them.
-/// The gzip trailer's length sizes the buffer up front (never past `limit`).
+/// Inflating stops as soon as the output would pass `limit` bytes
+/// ([`Error::TooLarge`]), so a small record that inflates to gigabytes costs
+/// no more than `limit` bytes of memory and the time to write them. The gzip
+/// trailer's length sizes the buffer up front (never past `limit`): a record
+/// of one member whose length is within it is inflated in one call, any
+/// other streamed (see [`inflate_into`]).
 ///
 /// ```
 /// use firehose_transform::formats::cloudwatch_logs::{decode, gzip, Error};
