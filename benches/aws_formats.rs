@@ -3,13 +3,19 @@
 //! and the pipeline's input format (what `firehose-pipeline` does per line).
 //!
 //! Run with `cargo bench --bench aws_formats`; criterion reports the time per
-//! line and, through `Throughput::Elements`, lines per second.
+//! line and, through `Throughput::Elements`, lines per second. Times are the
+//! benchmark process's CPU time (`support/cpu_time.rs`), so that the figures
+//! are per core on a shared machine.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use firehose_transform::config::Settings;
 use firehose_transform::formats::{alb, cloudfront, cloudtrail, vpc_flow, waf};
 use firehose_transform::pipeline::input::{self, ParseContext};
 use std::hint::black_box;
+
+#[path = "support/cpu_time.rs"]
+mod cpu_time;
+use cpu_time::CpuTime;
 
 macro_rules! fixture {
     ($path:literal) => {
@@ -26,7 +32,7 @@ fn compact(json: &str) -> String {
     serde_json::to_string(&serde_json::from_str::<serde_json::Value>(json).unwrap()).unwrap()
 }
 
-fn parsers(c: &mut Criterion) {
+fn parsers(c: &mut Criterion<CpuTime>) {
     let mut group = c.benchmark_group("aws formats per line");
     group.throughput(Throughput::Elements(1));
     let mut out = Vec::with_capacity(2048);
@@ -137,7 +143,7 @@ fn parsers(c: &mut Criterion) {
 
 criterion_group! {
     name = benches;
-    config = Criterion::default().sample_size(30).measurement_time(std::time::Duration::from_secs(2)).warm_up_time(std::time::Duration::from_millis(500));
+    config = Criterion::default().with_measurement(CpuTime).sample_size(30).measurement_time(std::time::Duration::from_secs(2)).warm_up_time(std::time::Duration::from_millis(500));
     targets = parsers
 }
 criterion_main!(benches);

@@ -4,11 +4,14 @@
 //! the messages, base64, build and serialize the response. The budget is raised
 //! so that every record's output is produced (the event inflates past 6 MB, as
 //! real subscription batches do; the AWS blueprint re-ingests that overflow);
-//! the default-budget figure is measured too. Also the two gzip backends alone
-//! on the same records: flate2 with zlib-rs (what the crate uses) and
-//! miniz_oxide (flate2's default backend). `cargo bench --bench cloudwatch_logs`;
+//! the default-budget figure is measured too. Also the gzip inflaters alone
+//! on the same records: the crate's (libdeflate), zlib-rs through flate2
+//! (its fallback), and miniz_oxide (flate2's default backend). `cargo bench --bench cloudwatch_logs`;
 //! `cargo run --release --example cwl_event > /tmp/cwl.json` writes the same
-//! event for `benches/aws/cloudwatch_logs_processor.py`.
+//! event for `benches/aws/cloudwatch_logs_processor.py`, which reports its
+//! CPU time too. Times are the benchmark process's CPU time, every thread's
+//! (`support/cpu_time.rs`), so that the figures are per core on a shared
+//! machine.
 
 use std::hint::black_box;
 use std::io::Read;
@@ -18,10 +21,13 @@ use firehose_transform::blueprints::cloudwatch_logs::{CloudWatchLogsProcessor, M
 use firehose_transform::engine::{Engine, EngineConfig};
 use firehose_transform::SharedEvent;
 
+#[path = "support/cpu_time.rs"]
+mod cpu_time;
 #[path = "../examples/cwl_event.rs"]
 mod cwl_event;
+use cpu_time::CpuTime;
 
-fn processor(c: &mut Criterion) {
+fn processor(c: &mut Criterion<CpuTime>) {
     // As the binaries do at start-up (`run`): freed memory is kept for the
     // next iteration instead of being faulted in again.
     firehose_transform::runtime::keep_freed_memory();
@@ -117,7 +123,7 @@ fn processor(c: &mut Criterion) {
         })
         .collect();
     group.bench_function(
-        "the crate's decode: zlib-rs, one call per member, header and CRC checked",
+        "the crate's decode: libdeflate, one call per member, header and CRC checked",
         |b| {
             b.iter(|| {
                 let mut n = 0;
@@ -125,6 +131,25 @@ fn processor(c: &mut Criterion) {
                     n += firehose_transform::formats::cloudwatch_logs::decode(record, 6 << 20)
                         .unwrap()
                         .len();
+                }
+                black_box(n)
+            })
+        },
+    );
+    // What decode did before libdeflate, and still does with any stream
+    // that is not a single member.
+    group.bench_function(
+        "zlib-rs (flate2::Decompress), one call per member, header and CRC checked",
+        |b| {
+            b.iter(|| {
+                let mut n = 0;
+                for (record, size) in records.iter().zip(&sizes) {
+                    let mut out = Vec::with_capacity(size + 1);
+                    let mut inflater = flate2::Decompress::new_gzip(15);
+                    inflater
+                        .decompress_vec(record, &mut out, flate2::FlushDecompress::Finish)
+                        .unwrap();
+                    n += out.len();
                 }
                 black_box(n)
             })
@@ -185,5 +210,9 @@ fn processor(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, processor);
+criterion_group! {
+    name = benches;
+    config = Criterion::default().with_measurement(CpuTime);
+    targets = processor
+}
 criterion_main!(benches);

@@ -46,7 +46,7 @@
 
 use crate::config::{ConfigError, Settings};
 use crate::doc::{Path, Value};
-use crate::formats::cloudwatch_logs::Envelope;
+use crate::formats::cloudwatch_logs::{Envelope, Header};
 use crate::formats::json::ObjectWriter;
 use crate::pipeline::decode::{CloudWatchLogs, RecordDecoder};
 use crate::pipeline::{input, BadLine, Docs, JsonLines, KeyStage, Pipeline};
@@ -101,11 +101,11 @@ impl EnvelopeField {
             .find(|f| f.name().eq_ignore_ascii_case(name))
     }
 
-    fn value<'e>(self, envelope: &'e Envelope<'_>) -> &'e str {
+    fn value<'e>(self, header: &'e Header<'_>) -> &'e str {
         match self {
-            EnvelopeField::LogGroup => &envelope.log_group,
-            EnvelopeField::LogStream => &envelope.log_stream,
-            EnvelopeField::Owner => &envelope.owner,
+            EnvelopeField::LogGroup => &header.log_group,
+            EnvelopeField::LogStream => &header.log_stream,
+            EnvelopeField::Owner => &header.owner,
         }
     }
 }
@@ -149,9 +149,9 @@ impl EnvelopeKeys {
         self.keys.is_empty()
     }
 
-    fn set(&self, envelope: &Envelope<'_>, out: &mut Output) {
+    fn set(&self, header: &Header<'_>, out: &mut Output) {
         for (key, field) in &self.keys {
-            out.partition_key(key.as_str(), field.value(envelope));
+            out.partition_key(key.as_str(), field.value(header));
         }
     }
 }
@@ -264,25 +264,16 @@ impl CloudWatchLogsProcessor {
         })
     }
 
-    /// Writes each event of a data message as `format` says.
-    fn render(&self, envelope: &Envelope<'_>, data: &mut Vec<u8>) {
-        match self.format {
-            MessageFormat::Envelope => {
-                let mut scratch = String::with_capacity(32);
-                for event in &envelope.log_events {
-                    let mut obj = ObjectWriter::new(data);
-                    envelope.write_members(&mut obj);
-                    event.write_members(&mut obj, &mut scratch);
-                    obj.finish();
-                    data.push(b'\n');
-                }
-            }
-            _ => {
-                for event in &envelope.log_events {
-                    data.extend_from_slice(event.message.as_bytes());
-                    data.push(b'\n');
-                }
-            }
+    /// Writes each event of a data message as a JSON object with the
+    /// envelope's fields (`MESSAGE_FORMAT=envelope`).
+    fn write_objects(envelope: &Envelope<'_>, data: &mut Vec<u8>) {
+        let mut scratch = String::with_capacity(32);
+        for event in &envelope.log_events {
+            let mut obj = ObjectWriter::new(data);
+            envelope.write_members(&mut obj);
+            event.write_members(&mut obj, &mut scratch);
+            obj.finish();
+            data.push(b'\n');
         }
     }
 }
@@ -295,22 +286,32 @@ impl Transform for CloudWatchLogsProcessor {
             return pipeline.parse(record, cx).map(Item::Parsed);
         }
         let bytes = self.decoder.unwrap(record.data)?;
-        let Some(envelope) = self.decoder.envelope(&bytes, cx)? else {
-            return Ok(Item::Nothing);
-        };
-        let size: usize = envelope
-            .log_events
-            .iter()
-            .map(|e| e.message.len() + 1)
-            .sum();
-        let per_event = match self.format {
-            MessageFormat::Envelope => 160 + envelope.log_group.len() + envelope.log_stream.len(),
-            _ => 0,
-        };
-        let mut data = Vec::with_capacity(size + per_event * envelope.log_events.len());
-        self.render(&envelope, &mut data);
         let mut keys = Output::default();
-        self.keys.set(&envelope, &mut keys);
+        let data = if let MessageFormat::Envelope = self.format {
+            let Some(envelope) = self.decoder.envelope(&bytes, cx)? else {
+                return Ok(Item::Nothing);
+            };
+            let size: usize = envelope
+                .log_events
+                .iter()
+                .map(|e| {
+                    e.message.len() + 161 + envelope.log_group.len() + envelope.log_stream.len()
+                })
+                .sum();
+            let mut data = Vec::with_capacity(size);
+            Self::write_objects(&envelope, &mut data);
+            self.keys.set(&envelope.header(), &mut keys);
+            data
+        } else {
+            // The messages, unescaped, are shorter than the envelope that
+            // quotes them: this never grows.
+            let mut data = Vec::with_capacity(bytes.len());
+            let Some(header) = self.decoder.messages(&bytes, &mut data, cx)? else {
+                return Ok(Item::Nothing);
+            };
+            self.keys.set(&header, &mut keys);
+            data
+        };
         Ok(Item::Rendered { data, keys })
     }
 

@@ -42,7 +42,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use crate::formats::json::{write_str, ObjectWriter};
+use crate::formats::json::{write_str, EncodedKey, ObjectWriter};
 
 /// The member holding values past the last field of the layout.
 pub const EXTRA_FIELDS: &str = "extra_fields";
@@ -134,9 +134,19 @@ pub fn write_number(out: &mut Vec<u8>, number: &str) {
 pub struct FieldDef {
     name: Box<str>,
     kind: Kind,
+    /// The name as a JSON key, escaped once for every row written.
+    key: EncodedKey,
 }
 
 impl FieldDef {
+    fn new(name: Box<str>, kind: Kind) -> Self {
+        FieldDef {
+            key: EncodedKey::new(&name),
+            name,
+            kind,
+        }
+    }
+
     /// The field's name (the JSON member).
     pub fn name(&self) -> &str {
         &self.name
@@ -183,10 +193,7 @@ impl Layout {
         Layout {
             fields: fields
                 .into_iter()
-                .map(|(name, kind)| FieldDef {
-                    name: name.into(),
-                    kind,
-                })
+                .map(|(name, kind)| FieldDef::new(name.into(), kind))
                 .collect(),
         }
     }
@@ -272,10 +279,7 @@ impl Layout {
                     at,
                 });
             }
-            fields.push(FieldDef {
-                name: output.into(),
-                kind: kind_of(name),
-            });
+            fields.push(FieldDef::new(output.into(), kind_of(name)));
             i = next;
         }
         if fields.is_empty() {
@@ -352,15 +356,16 @@ impl<'a> Row<'a> {
     /// the extra values as the array `extra_fields` when there are any.
     pub fn write_json(&self, layout: &Layout, object: &mut ObjectWriter<'_>) {
         for (field, value) in layout.fields.iter().zip(&self.values) {
+            let out = object.encoded_key(&field.key);
             match (value, field.kind) {
-                (None, _) => object.null(&field.name),
-                (Some(text), Kind::Text) => object.str(&field.name, text),
+                (None, _) => out.extend_from_slice(b"null"),
+                (Some(text), Kind::Text) => write_str(out, text),
                 // Checked by the parser to be a number.
-                (Some(number), _) => write_number(object.key(&field.name), number),
+                (Some(number), _) => write_number(out, number),
             }
         }
         for field in layout.fields.iter().skip(self.values.len()) {
-            object.null(&field.name);
+            object.encoded_key(&field.key).extend_from_slice(b"null");
         }
         if !self.extra.is_empty() {
             let out = object.key(EXTRA_FIELDS);
@@ -470,6 +475,7 @@ pub struct Token<'a> {
 
 impl<'a> Token<'a> {
     /// The value with `\"` and `\\` decoded; borrowed unless it had an escape.
+    #[inline]
     pub fn value(&self) -> Cow<'a, str> {
         if self.escaped {
             Cow::Owned(unescape(self.text))
@@ -544,6 +550,7 @@ impl Splitter {
 
     /// The values of `line` (one trailing `\n` or `\r\n` ignored), each
     /// passed to `each`; stops at the first error.
+    #[inline(always)]
     pub fn for_each<'a>(
         &self,
         line: &'a str,
@@ -637,6 +644,7 @@ impl Splitter {
 }
 
 /// A token as the value of `field`: `None` for `-`, checked against its kind.
+#[inline]
 pub fn typed<'a>(field: &FieldDef, token: Token<'a>) -> Result<Option<Cow<'a, str>>, ParseError> {
     if token.text == "-" {
         return Ok(None);

@@ -201,6 +201,19 @@ impl<'a> ObjectWriter<'a> {
         self.out
     }
 
+    /// [`key`](Self::key) for a key written as JSON once ([`EncodedKey`]):
+    /// the copy alone, for names written in object after object (a log
+    /// format's fields).
+    #[inline(always)]
+    pub fn encoded_key(&mut self, key: &EncodedKey) -> &mut Vec<u8> {
+        if !self.empty {
+            self.out.push(b',');
+        }
+        self.empty = false;
+        self.out.extend_from_slice(&key.0);
+        self.out
+    }
+
     /// A string member.
     #[inline]
     pub fn str(&mut self, key: &str, value: &str) {
@@ -270,6 +283,33 @@ impl<'a> ObjectWriter<'a> {
     /// Closes the object (`}`).
     pub fn finish(self) {
         self.out.push(b'}');
+    }
+}
+
+/// An object key as JSON text with its colon (`"name":`), escaped once
+/// rather than in every object ([`ObjectWriter::encoded_key`]).
+///
+/// ```
+/// use firehose_transform::formats::json::{EncodedKey, ObjectWriter};
+///
+/// let status = EncodedKey::new("status \"code\"");
+/// let mut out = Vec::new();
+/// let mut object = ObjectWriter::new(&mut out);
+/// object.str("host", "a");
+/// object.encoded_key(&status).extend_from_slice(b"200");
+/// object.finish();
+/// assert_eq!(out, br#"{"host":"a","status \"code\"":200}"#);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct EncodedKey(Box<[u8]>);
+
+impl EncodedKey {
+    /// `name` as a key.
+    pub fn new(name: &str) -> Self {
+        let mut text = Vec::with_capacity(quoted_len(name) + 1);
+        write_str(&mut text, name);
+        text.push(b':');
+        EncodedKey(text.into())
     }
 }
 

@@ -33,7 +33,7 @@ use std::fmt;
 
 use crate::config::{ConfigError, Settings};
 use crate::doc::Value;
-use crate::formats::cloudwatch_logs::{self, Envelope, Error, LogEvent, MessageType};
+use crate::formats::cloudwatch_logs::{self, Envelope, Error, Header, LogEvent, MessageType};
 use crate::transform::{Context, Failure};
 
 /// Reason: the gzip data is damaged.
@@ -158,17 +158,38 @@ impl CloudWatchLogs {
         cx: &mut Context,
     ) -> Result<Option<Envelope<'b>>, Failure> {
         let envelope = Envelope::parse(bytes).map_err(failure)?;
-        if envelope.message_type == MessageType::Control {
-            cx.count(CONTROL_MESSAGES);
-            return Ok(None);
-        }
-        if envelope.log_events.is_empty() {
-            cx.count(EMPTY_MESSAGES);
-            return Ok(None);
-        }
-        cx.add(LOG_EVENTS, envelope.log_events.len() as u64);
-        Ok(Some(envelope))
+        Ok(carries_events(&envelope.header(), cx).then_some(envelope))
     }
+
+    /// Reads the unwrapped bytes as an envelope, appending each event's
+    /// message and `\n` to `out` ([`cloudwatch_logs::write_messages`]);
+    /// `Ok(None)` for a control message or a data message without events
+    /// (counted; what was written is then to be ignored).
+    pub fn messages<'b>(
+        &self,
+        bytes: &'b [u8],
+        out: &mut Vec<u8>,
+        cx: &mut Context,
+    ) -> Result<Option<Header<'b>>, Failure> {
+        let header = cloudwatch_logs::write_messages(bytes, out).map_err(failure)?;
+        Ok(carries_events(&header, cx).then_some(header))
+    }
+}
+
+/// Whether an envelope has log events to write: not for a control message
+/// or a data message without events, which are counted; the events of the
+/// others are.
+fn carries_events(header: &Header<'_>, cx: &mut Context) -> bool {
+    if header.message_type == MessageType::Control {
+        cx.count(CONTROL_MESSAGES);
+        return false;
+    }
+    if header.log_events == 0 {
+        cx.count(EMPTY_MESSAGES);
+        return false;
+    }
+    cx.add(LOG_EVENTS, header.log_events as u64);
+    true
 }
 
 /// A record failure for a decoding error.
