@@ -35,9 +35,9 @@
 use std::borrow::Cow;
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::process::ExitCode;
-use std::time::{Instant, SystemTime};
+use std::time::Instant;
 
-use lambda_runtime::{service_fn, tracing, Diagnostic, LambdaEvent};
+use lambda_runtime::tracing;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
@@ -49,6 +49,7 @@ use crate::engine::{Engine, EngineConfig};
 use crate::event::{Event, EventRecord, KinesisRecordMetadata};
 use crate::formats::json::write_str;
 use crate::response::RecordResult;
+use crate::runtime::lambda::Answer;
 use crate::telemetry::{now_ms, MetricsConfig, Summary};
 use crate::transform::Transform;
 
@@ -384,6 +385,8 @@ pub struct Forwarded {
     pub summary: Summary,
     /// The failed records, by position in the engine's event.
     pub failures: Vec<crate::engine::RecordFailure>,
+    /// A thread was left inside the transform ([`Invocation::left_running`](crate::Invocation::left_running)).
+    pub left_running: bool,
 }
 
 impl<T: Transform> Forwarder<T> {
@@ -488,6 +491,7 @@ impl<T: Transform> Forwarder<T> {
             response,
             summary,
             failures: invocation.failures,
+            left_running: invocation.left_running,
         })
     }
 }
@@ -568,44 +572,25 @@ fn serve<T: Transform>(
     metrics: &MetricsConfig,
     program: &str,
 ) -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("{program}: cannot start the async runtime: {error}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let handler = service_fn(|request: LambdaEvent<Box<RawValue>>| async move {
-        let deadline = request
-            .context
-            .deadline()
-            .duration_since(SystemTime::now())
-            .ok()
-            .filter(|left| !left.is_zero())
-            .map(|left| Instant::now() + left);
-        let json = request.payload.get().as_bytes();
-        let failed = |error: StreamEventError| {
-            tracing::error!(%error, "invocation failed");
-            Diagnostic {
-                error_type: "MalformedStreamEvent".to_string(),
-                error_message: error.to_string(),
-            }
+    crate::runtime::lambda::serve_with(program, |body, deadline| {
+        let malformed = |error: &StreamEventError| Answer::failed("MalformedStreamEvent", error);
+        let stream = match StreamEvent::from_slice(&body) {
+            Ok(stream) => stream,
+            Err(error) => return malformed(&error),
         };
-        let stream = StreamEvent::from_slice(json).map_err(failed)?;
-        let forwarded = forwarder.forward(&stream, deadline).map_err(failed)?;
+        let forwarded = match forwarder.forward(&stream, deadline) {
+            Ok(forwarded) => forwarded,
+            Err(error) => return malformed(&error),
+        };
         log(&forwarded, metrics);
-        Ok::<_, Diagnostic>(forwarded.response)
-    });
-    match runtime.block_on(lambda_runtime::run(handler)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("{program}: Lambda runtime error: {error}");
-            ExitCode::FAILURE
+        match serde_json::to_vec(&forwarded.response) {
+            Ok(json) => Answer {
+                body: Ok(json),
+                end_process: forwarded.left_running,
+            },
+            Err(error) => Answer::failed("InternalError", &error),
         }
-    }
+    })
 }
 
 #[derive(Debug)]

@@ -12,10 +12,11 @@
 //! README's Performance section.
 //!
 //! Each invocation: `GET /next` gives the event and its headers (request id,
-//! deadline, X-Ray trace id); the engine processes it; `POST /response`
-//! returns the response (or `POST /error` when the event is not a Firehose
-//! event, or cannot be answered within the budget). Logs inside an invocation
-//! carry its `requestId`, as with `lambda_runtime`.
+//! deadline, X-Ray trace id); the handler makes the answer of the body;
+//! `POST /response` returns it (or `POST /error` with a diagnostic). Logs
+//! inside an invocation carry its `requestId`, as with `lambda_runtime`. The
+//! Firehose functions ([`run`](crate::run)) and the Kinesis forwarder serve
+//! through it.
 
 use std::process::ExitCode;
 use std::time::{Duration, Instant, SystemTime};
@@ -42,18 +43,37 @@ const INVOCATION_ID: &str = "lambda-runtime-invocation-id";
 /// An invocation's error, as the Runtime API takes it.
 #[derive(Debug, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
-struct Diagnostic {
-    error_type: &'static str,
-    error_message: String,
+pub(crate) struct Diagnostic {
+    pub error_type: &'static str,
+    pub error_message: String,
 }
 
-/// Serves invocations until the Runtime API fails, or until an invocation
-/// leaves a thread behind in the transform: the process then ends once the
-/// response is sent, so that Lambda starts a clean one for the next.
+/// What a handler makes of one invocation.
+pub(crate) struct Answer {
+    /// The response body, or the error.
+    pub body: Result<Vec<u8>, Diagnostic>,
+    /// A thread was left inside the transform: end the process once the
+    /// answer is sent, so that Lambda starts a clean one for the next.
+    pub end_process: bool,
+}
+
+/// Serves a Firehose transformation (see [`serve_with`]).
 pub(super) fn serve<T: Transform>(
     served: &Served<T>,
     metrics: &MetricsConfig,
     program: &str,
+) -> ExitCode {
+    serve_with(program, |body, deadline| {
+        answer(served, metrics, body, deadline)
+    })
+}
+
+/// Serves invocations with `handle` (the request body and the deadline in,
+/// the answer out) until the Runtime API fails, or until an answer asks for
+/// the process to end.
+pub(crate) fn serve_with(
+    program: &str,
+    mut handle: impl FnMut(bytes::Bytes, Option<Instant>) -> Answer,
 ) -> ExitCode {
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -68,7 +88,7 @@ pub(super) fn serve<T: Transform>(
     runtime.block_on(async {
         let client = PooledClient::builder().build();
         loop {
-            match invocation(&client, served, metrics).await {
+            match invocation(&client, &mut handle).await {
                 Ok(Next::Continue) => {}
                 Ok(Next::Exit) => return ExitCode::SUCCESS,
                 Err(error) => {
@@ -90,10 +110,9 @@ enum Next {
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
 /// Takes the next invocation, answers it.
-async fn invocation<T: Transform>(
+async fn invocation(
     client: &PooledClient,
-    served: &Served<T>,
-    metrics: &MetricsConfig,
+    handle: &mut impl FnMut(bytes::Bytes, Option<Instant>) -> Answer,
 ) -> Result<Next, Error> {
     let next = client
         .call(
@@ -128,7 +147,10 @@ async fn invocation<T: Transform>(
         requestId = %request_id,
         xrayTraceId = %trace_id
     );
-    let (answer, left_running) = span.in_scope(|| answer(served, metrics, body, deadline));
+    let Answer {
+        body: answer,
+        end_process,
+    } = span.in_scope(|| handle(body, deadline));
     let path = match answer {
         Ok(_) => format!("{API}/invocation/{request_id}/response"),
         Err(_) => format!("{API}/invocation/{request_id}/error"),
@@ -151,7 +173,7 @@ async fn invocation<T: Transform>(
             || tracing::error!(status = %sent.status(), "the Runtime API refused the answer"),
         );
     }
-    if left_running {
+    if end_process {
         span.in_scope(|| {
             tracing::error!(
                 "a thread is still inside the transform (a record past the deadline, or set aside \
@@ -163,24 +185,30 @@ async fn invocation<T: Transform>(
     Ok(Next::Continue)
 }
 
-/// The response JSON, or the error, for one event; and whether a thread was
-/// left running in the transform.
+impl Answer {
+    /// An error answer, logged.
+    pub(crate) fn failed(error_type: &'static str, error: &dyn std::fmt::Display) -> Answer {
+        tracing::error!(%error, "invocation failed");
+        Answer {
+            body: Err(Diagnostic {
+                error_type,
+                error_message: error.to_string(),
+            }),
+            end_process: false,
+        }
+    }
+}
+
+/// The response JSON, or the error, for one Firehose event.
 fn answer<T: Transform>(
     served: &Served<T>,
     metrics: &MetricsConfig,
     body: bytes::Bytes,
     deadline: Option<Instant>,
-) -> (Result<Vec<u8>, Diagnostic>, bool) {
+) -> Answer {
     let event = match SharedEvent::parse(body) {
         Ok(event) => event,
-        Err(error) => {
-            tracing::error!(%error, "invocation failed");
-            let diagnostic = Diagnostic {
-                error_type: "MalformedFirehoseEvent",
-                error_message: error.to_string(),
-            };
-            return (Err(diagnostic), false);
-        }
+        Err(error) => return Answer::failed("MalformedFirehoseEvent", &error),
     };
     match served.process(&event, deadline) {
         Ok(invocation) => {
@@ -191,17 +219,12 @@ fn answer<T: Transform>(
                 &invocation.failures,
                 event.get(),
             );
-            let left_running = invocation.left_running;
-            (Ok(invocation.response.into_json()), left_running)
+            Answer {
+                end_process: invocation.left_running,
+                body: Ok(invocation.response.into_json()),
+            }
         }
-        Err(error) => {
-            tracing::error!(%error, "invocation failed");
-            let diagnostic = Diagnostic {
-                error_type: "ResponseBudgetTooSmall",
-                error_message: error.to_string(),
-            };
-            (Err(diagnostic), false)
-        }
+        Err(error) => Answer::failed("ResponseBudgetTooSmall", &error),
     }
 }
 

@@ -48,7 +48,7 @@ use crate::testing::{json_values, EventBuilder};
 use crate::transform::Transform;
 
 mod allocator;
-mod lambda;
+pub(crate) mod lambda;
 
 pub use allocator::keep_freed_memory;
 
@@ -561,17 +561,7 @@ fn local_event<T: Transform>(
         .and_then(|mut input| input.read_to_end(&mut json))
         .map_err(LocalError::Input)?;
     let event = SharedEvent::parse(json).map_err(|e| LocalError::Invocation(e.into()))?;
-    let invocation = engine
-        .process(&event, None)
-        .map_err(LocalError::Invocation)?;
-    log_invocation(
-        &invocation.summary,
-        metrics,
-        MetricsTo::Stderr,
-        &invocation.failures,
-        event.get(),
-    );
-    warn_left_running(&invocation);
+    let invocation = process_locally(engine, metrics, &event)?;
     emit(&invocation, args.decode, out).map_err(LocalError::Output)
 }
 
@@ -623,18 +613,7 @@ fn local_records<T: Transform>(
             break;
         }
         batches += 1;
-        let event = SharedEvent::from(event);
-        let invocation = engine
-            .process(&event, None)
-            .map_err(LocalError::Invocation)?;
-        log_invocation(
-            &invocation.summary,
-            metrics,
-            MetricsTo::Stderr,
-            &invocation.failures,
-            event.get(),
-        );
-        warn_left_running(&invocation);
+        let invocation = process_locally(engine, metrics, &SharedEvent::from(event))?;
         total.merge(&invocation.summary);
         emit(&invocation, args.decode, out).map_err(LocalError::Output)?;
     }
@@ -644,15 +623,31 @@ fn local_records<T: Transform>(
     Ok(count)
 }
 
+/// One local batch: processed, logged as on Lambda (to standard error).
 /// Locally the process goes on after a batch that left a thread in the
 /// transform (the engine starts another for the next), but says so.
-fn warn_left_running(invocation: &Invocation) {
+fn process_locally<T: Transform>(
+    engine: &Served<T>,
+    metrics: &MetricsConfig,
+    event: &SharedEvent,
+) -> Result<Invocation, LocalError> {
+    let invocation = engine
+        .process(event, None)
+        .map_err(LocalError::Invocation)?;
+    log_invocation(
+        &invocation.summary,
+        metrics,
+        MetricsTo::Stderr,
+        &invocation.failures,
+        event.get(),
+    );
     if invocation.left_running {
         tracing::warn!(
             "a thread is still inside the transform (a record past the time limit, or set aside \
              after a panic while unwinding); on Lambda the process would end after this response"
         );
     }
+    Ok(invocation)
 }
 
 /// Writes one invocation's output: its response JSON on one line, or with
