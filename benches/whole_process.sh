@@ -192,7 +192,7 @@ node -e '
             `${rss[`${name} rust`].toFixed(1)} MiB | | |`);
         rows.push(`| AWS Node.js blueprint (\`node ${nodeScript}\`) | ` +
             `${ms(median(per.node.wall))} ms | ${ms(median(per.node.cpu))} ms | ${rss[`${name} node`].toFixed(1)} MiB | ` +
-            `**${wall.toFixed(1)}x** wall, ${cpu.toFixed(1)}x CPU | ≥ ${target}x (${verdict}) |`);
+            `**${wall.toFixed(2)}x** wall, ${cpu.toFixed(2)}x CPU | ≥ ${target}x (${verdict}) |`);
     }
     console.log();
     console.log("| command | wall (median) | CPU (user + sys) | peak RSS | Rust faster by | target |");

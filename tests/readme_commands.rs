@@ -297,9 +297,11 @@ const COMMANDS: &[(&str, Check)] = &[
         ),
     ),
     (
-        "hyperfine --warmup 1 -N './target/release/process-record --event /tmp/event.json' 'node benches/aws/process_record.js /tmp/event.json'",
+        "bash benches/whole_process.sh",
         Check::Checked(
-            "a benchmark of release builds (hyperfine, Node.js); the scripts it names are checked to exist",
+            "a benchmark of release builds against the AWS Node.js blueprints (hyperfine, \
+             Node.js; minutes of a quiet machine), its figures are the README's; the script \
+             and the Node.js harnesses it runs are checked to exist",
             "benches_exist",
         ),
     ),
@@ -1550,6 +1552,30 @@ fn benches_exist() {
                 "README.md:{}: no bench {name} in Cargo.toml",
                 command.line
             );
+        }
+        if let Some(script_path) = words
+            .first()
+            .filter(|shell| *shell == "bash")
+            .and(words.get(1))
+        {
+            // A benchmark script: it must exist, and so must every Node.js
+            // harness (`benches/aws/NAME.js`) it times.
+            let script = std::fs::read_to_string(Path::new(MANIFEST_DIR).join(script_path))
+                .unwrap_or_else(|e| panic!("README.md:{}: {script_path}: {e}", command.line));
+            let harnesses: Vec<&str> = script
+                .split(|c: char| c.is_whitespace() || c == '|' || c == '"')
+                .filter(|word| word.starts_with("benches/aws/") && word.ends_with(".js"))
+                .collect();
+            assert!(
+                !harnesses.is_empty(),
+                "{script_path} names no Node.js harness"
+            );
+            for harness in harnesses {
+                assert!(
+                    Path::new(MANIFEST_DIR).join(harness).exists(),
+                    "{script_path}: {harness} does not exist"
+                );
+            }
         }
         for word in &words {
             if let Some(script) = word.strip_prefix("node ") {
