@@ -135,6 +135,10 @@ for round in $(seq "$ROUNDS"); do
     done
 done
 
+step "Node.js start-up alone, for scale (paid once per Lambda execution environment, not per invocation)"
+hyperfine -N --style basic --warmup "$WARMUP" --runs "$RUNS" \
+    --export-json "$OUT/node-startup.json" "node -e 0"
+
 step "Peak RSS (/usr/bin/time -v, median of ${RSS_RUNS} runs)"
 RSS_FILE="$OUT/peak_rss.txt"
 : >"$RSS_FILE"
@@ -198,5 +202,8 @@ node -e '
     console.log("| command | wall (median) | CPU (user + sys) | peak RSS | Rust faster by | target |");
     console.log("|---|---|---|---|---|---|");
     for (const row of rows) console.log(row);
+    const startup = JSON.parse(fs.readFileSync(`${out}/node-startup.json`)).results[0];
+    console.log(`\nNode.js start-up alone (\`node -e 0\`): wall ${ms(startup.median)} ms, ` +
+        `CPU ${ms(startup.user + startup.system)} ms`);
     if (missed) console.log(`\n${missed} target(s) missed on wall time.`);
 ' "$OUT" "$ROUNDS" "$RSS_FILE" "${PAIRS[@]}"
