@@ -13,7 +13,7 @@
 #   apachelog-to-json  vs benches/aws/apachelog_to_json.js  (>= 10x)
 #
 # Settings (environment):
-#   ROUNDS=3    hyperfine runs per pair; the order of the two alternates from
+#   ROUNDS=5    hyperfine runs per pair; the order of the two alternates from
 #               round to round, and the ratios are taken within a round (the
 #               machine's load changes slower than one round), then the median
 #               over rounds is reported
@@ -29,7 +29,7 @@ set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-ROUNDS=${ROUNDS:-3}
+ROUNDS=${ROUNDS:-5}
 RUNS=${RUNS:-20}
 WARMUP=${WARMUP:-3}
 RSS_RUNS=${RSS_RUNS:-5}
