@@ -55,7 +55,7 @@ step() { echo; echo "==> $*"; }
 
 step "Machine"
 echo "$(date -u '+%Y-%m-%d %H:%M UTC'); $(nproc) CPUs; load: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "node $(node --version); $(hyperfine --version); $(rustc --version)"
+echo "node $(node --version); $(hyperfine --version); $(rustc --version 2>/dev/null || cargo --version)"
 echo "FIREHOSE_THREADS=${FIREHOSE_THREADS:-unset (the binaries use every CPU)}"
 
 step "Building the release binaries"
