@@ -524,7 +524,6 @@ where
     } else {
         tracing::init_default_subscriber_with_writer(io::stderr);
     }
-    crate::runtime::keep_freed_memory();
     let settings = Settings::from_env();
     let built = (|| {
         let engine = EngineConfig::from_settings(&settings)?;

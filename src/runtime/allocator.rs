@@ -17,8 +17,10 @@ pub const MMAP_THRESHOLD: i32 = 32 << 20;
 pub const TRIM_THRESHOLD: i32 = 256 << 20;
 
 /// Tells the C allocator to keep freed memory for reuse (glibc on Linux;
-/// nowhere else does anything). [`run`](crate::run) calls it at start-up;
-/// call it at the start of a program of your own that processes large batches
+/// nowhere else does anything). [`run`](crate::run) calls it when it starts
+/// serving Lambda invocations, not in local mode: one invocation has nothing
+/// to reuse, and keeping its freed buffers raised the peak RSS of
+/// `apachelog-to-json` on a 6 MB event from 28.4 to 34.1 MiB. Call it at the start of a program of your own that processes large batches
 /// one after another with an [`Engine`](crate::Engine). Returns whether the
 /// allocator took both settings.
 ///

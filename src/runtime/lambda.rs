@@ -75,6 +75,10 @@ pub(crate) fn serve_with(
     program: &str,
     mut handle: impl FnMut(bytes::Bytes, Option<Instant>) -> Answer,
 ) -> ExitCode {
+    // Warm invocations reuse the last one's buffers only if the allocator
+    // keeps them (see `allocator`); a local run has one invocation, where
+    // keeping them would only raise the peak.
+    super::keep_freed_memory();
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

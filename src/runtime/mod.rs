@@ -118,7 +118,6 @@ where
         return make_event(args, &program);
     }
 
-    keep_freed_memory();
     let settings = Settings::from_env();
     match LogConfig::from_settings(&settings) {
         Ok(logs) if on_lambda => logs.init(io::stdout),
