@@ -139,21 +139,21 @@ impl EventBuilder {
         match self.source {
             SourceKind::Msk => {
                 record.kafka_record_value = payload;
-                record.msk_record_metadata = Some(MskRecordMetadata {
+                record.msk_record_metadata = Some(Box::new(MskRecordMetadata {
                     offset: Cow::Owned(index.to_string()),
                     partition_id: Cow::Borrowed("0"),
                     approximate_arrival_timestamp: Some(self.arrival),
-                });
+                }));
             }
             SourceKind::Kinesis => {
                 record.data = payload;
-                record.kinesis_record_metadata = Some(KinesisRecordMetadata {
+                record.kinesis_record_metadata = Some(Box::new(KinesisRecordMetadata {
                     shard_id: Cow::Borrowed("shardId-000000000000"),
                     partition_key: Cow::Owned(format!("key-{index}")),
                     approximate_arrival_timestamp: Some(self.arrival),
                     sequence_number: Cow::Owned(format!("4959{index:052}")),
                     subsequence_number: Some(0),
-                });
+                }));
             }
             SourceKind::DirectPut => record.data = payload,
         }

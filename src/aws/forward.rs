@@ -236,13 +236,13 @@ impl<'a> StreamEvent<'a> {
                         record_id: kinesis.sequence_number.clone(),
                         approximate_arrival_timestamp: millis,
                         data: Some(kinesis.data.clone()),
-                        kinesis_record_metadata: Some(KinesisRecordMetadata {
+                        kinesis_record_metadata: Some(Box::new(KinesisRecordMetadata {
                             shard_id: Cow::Owned(shard.to_string()),
                             partition_key: kinesis.partition_key.clone(),
                             approximate_arrival_timestamp: millis,
                             sequence_number: kinesis.sequence_number.clone(),
                             subsequence_number: None,
-                        }),
+                        })),
                         ..EventRecord::default()
                     });
                 }

@@ -28,10 +28,9 @@ use crate::transform::{Context, Failure, Transform};
 use super::record::{self, Outcome, Scratch};
 use super::{EngineConfig, Invocation, InvocationError, RecordFailure, DEADLINE, OVER_BUDGET};
 
-/// What the response needs before any record runs: each id's quoted length
-/// and the floor (the response with every record failed).
+/// What the response needs before any record runs: the floor (the response
+/// with every record failed).
 pub(super) struct Plan {
-    quoted_ids: Vec<usize>,
     floor: usize,
     kafka: bool,
 }
@@ -39,32 +38,32 @@ pub(super) struct Plan {
 impl Plan {
     /// Measures the event; refuses it when even failing every record would
     /// not fit `budget`, since no response could then keep the contract.
-    pub fn new(event: &Event<'_>, budget: usize) -> Result<Plan, InvocationError> {
+    /// `quoted_ids` is the sum of the ids' quoted lengths when the parser
+    /// already knows it (see `SharedEvent`); otherwise it is measured here,
+    /// a pass over every id.
+    pub fn new(
+        event: &Event<'_>,
+        quoted_ids: Option<usize>,
+        budget: usize,
+    ) -> Result<Plan, InvocationError> {
         let kafka = event.source_kind() == SourceKind::Msk;
         let response = Response::new(kafka);
-        let quoted_ids: Vec<usize> = event
-            .records
-            .iter()
-            .map(|r| quoted_len(&r.record_id))
-            .collect();
+        let records = event.records.len();
+        let quoted_ids = quoted_ids
+            .unwrap_or_else(|| event.records.iter().map(|r| quoted_len(&r.record_id)).sum());
+        // Every failed entry but the first has its comma.
         let floor = response.serialized_len()
-            + quoted_ids
-                .iter()
-                .enumerate()
-                .map(|(i, quoted)| failed_len(&response, *quoted, i == 0))
-                .sum::<usize>();
+            + records * failed_len(&response, 0, true)
+            + records.saturating_sub(1)
+            + quoted_ids;
         if floor > budget {
             return Err(InvocationError::BudgetTooSmall {
-                records: event.records.len(),
+                records,
                 floor,
                 budget,
             });
         }
-        Ok(Plan {
-            quoted_ids,
-            floor,
-            kafka,
-        })
+        Ok(Plan { floor, kafka })
     }
 }
 
@@ -404,7 +403,8 @@ pub(super) fn assemble(
         for (offset, wire) in records[start..run.block_end(block)].iter().enumerate() {
             let index = start + offset;
             let id: &str = &wire.record_id;
-            let quoted_id = plan.quoted_ids[index];
+            // Measured here, where the id is about to be written anyway.
+            let quoted_id = quoted_len(id);
             let first = index == 0;
             let failed_len = failed_len(&response, quoted_id, first);
             let failure = match results.results.get(offset) {

@@ -544,7 +544,11 @@ impl<T: Transform> Engine<T> {
     ) -> Result<Invocation, InvocationError> {
         let started = Instant::now();
         let records = &event.get().records;
-        let plan = Plan::new(event.get(), self.config.response_budget)?;
+        let plan = Plan::new(
+            event.get(),
+            event.quoted_ids_len(),
+            self.config.response_budget,
+        )?;
         let give_up_at = self.config.give_up_at(started, deadline);
         let threads = self.threads_for(event.get());
         let run = Arc::new(Run::new(records.len(), threads, give_up_at, false));
@@ -662,7 +666,7 @@ pub(crate) fn process_event<T: Transform>(
 ) -> Result<Invocation, InvocationError> {
     record::install_panic_hook();
     let started = Instant::now();
-    let plan = Plan::new(event, config.response_budget)?;
+    let plan = Plan::new(event, None, config.response_budget)?;
     let give_up_at = config.give_up_at(started, deadline);
     let run = Run::new(event.records.len(), 1, give_up_at, true);
     {
