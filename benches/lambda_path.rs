@@ -171,11 +171,6 @@ impl Function {
             .env("AWS_LAMBDA_LOG_LEVEL", "ERROR")
             .env("FIREHOSE_METRICS", "false")
             .env("FIREHOSE_THREADS", "1")
-            .envs(
-                std::env::var("LAMBDA_PATH_TUNABLES")
-                    .ok()
-                    .map(|t| ("GLIBC_TUNABLES", t)),
-            )
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()
