@@ -259,6 +259,11 @@ const COMMANDS: &[(&str, Check)] = &[
     // Performance
     ("cargo bench --bench engine", Check::Checked(BENCHMARK, "benches_exist")),
     ("cargo bench --bench engine -- 1000B-records", Check::Checked(BENCHMARK, "benches_exist")),
+    ("cargo bench --bench engine -- 100B-records", Check::Checked(BENCHMARK, "benches_exist")),
+    ("cargo bench --bench engine -- threads", Check::Checked(BENCHMARK, "benches_exist")),
+    ("cargo bench --bench apache -- \"6 MB\"", Check::Checked(BENCHMARK, "benches_exist")),
+    ("cargo bench --bench geoip -- \"wall time\"", Check::Checked(BENCHMARK, "benches_exist")),
+    ("cargo bench --bench lambda_path", Check::Checked(BENCHMARK, "benches_exist")),
     ("cargo bench --bench aws_formats", Check::Checked(BENCHMARK, "benches_exist")),
     ("cargo bench --bench cloudwatch_logs", Check::Checked(BENCHMARK, "benches_exist")),
     ("cargo bench --bench cloudwatch_logs -- gzip", Check::Checked(BENCHMARK, "benches_exist")),
