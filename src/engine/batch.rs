@@ -479,6 +479,13 @@ pub(super) fn assemble(
                 failures.push(RecordFailure { index, failure });
             }
         }
+        if results.complete {
+            // Its outputs are in the response now. Freed here, what the
+            // batch holds at once is the response and the blocks the threads
+            // are ahead of this loop, not every output of the event.
+            results.base64 = Vec::new();
+            results.results = Vec::new();
+        }
     }
 
     summary.records = records.len();
