@@ -28,11 +28,14 @@ use crate::transform::{Context, Failure, Transform};
 use super::record::{self, Outcome, Scratch};
 use super::{EngineConfig, Invocation, InvocationError, RecordFailure, DEADLINE, OVER_BUDGET};
 
-/// What the response needs before any record runs: the floor (the response
-/// with every record failed).
+/// What the batch needs to know before any record runs: the floor (the
+/// response with every record failed) and the bytes of record data (which
+/// decide the thread count and size the response).
 pub(super) struct Plan {
     floor: usize,
     kafka: bool,
+    /// The base64 bytes of every record's payload.
+    pub payload_bytes: usize,
 }
 
 impl Plan {
@@ -63,7 +66,16 @@ impl Plan {
                 budget,
             });
         }
-        Ok(Plan { floor, kafka })
+        let payload_bytes = event
+            .records
+            .iter()
+            .map(|r| r.payload().map_or(0, str::len))
+            .sum();
+        Ok(Plan {
+            floor,
+            kafka,
+            payload_bytes,
+        })
     }
 }
 
@@ -376,10 +388,7 @@ pub(super) fn assemble(
     // Reserving the whole budget instead (so that growing transforms never
     // regrow the buffer) was measured to cost twelve times the page faults:
     // glibc maps and unmaps blocks of that size afresh on every invocation.
-    let payload_bytes: usize = records
-        .iter()
-        .map(|r| r.payload().map_or(0, str::len))
-        .sum();
+    let payload_bytes = plan.payload_bytes;
     let mut response = Response::with_capacity(
         plan.kafka,
         records.len(),

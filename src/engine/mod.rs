@@ -550,7 +550,7 @@ impl<T: Transform> Engine<T> {
             self.config.response_budget,
         )?;
         let give_up_at = self.config.give_up_at(started, deadline);
-        let threads = self.threads_for(event.get());
+        let threads = self.threads_for(&plan);
         let run = Arc::new(Run::new(records.len(), threads, give_up_at, false));
         if Instant::now() < give_up_at {
             pool::submit(first_job(Work {
@@ -570,14 +570,9 @@ impl<T: Transform> Engine<T> {
         ))
     }
 
-    /// How many threads run `event`'s records.
-    fn threads_for(&self, event: &Event<'_>) -> usize {
-        let bytes: usize = event
-            .records
-            .iter()
-            .map(|r| r.payload().map_or(0, str::len))
-            .sum();
-        if bytes < self.config.parallel_min_bytes {
+    /// How many threads run the records of the event `plan` measured.
+    fn threads_for(&self, plan: &Plan) -> usize {
+        if plan.payload_bytes < self.config.parallel_min_bytes {
             1
         } else {
             self.config.threads.max(1)
