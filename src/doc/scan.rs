@@ -20,6 +20,7 @@
 use std::borrow::Cow;
 
 use super::Value;
+use crate::formats::json::{skip_whitespace, special_bytes};
 
 /// The text is not valid JSON (serde_json says why).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,16 +29,6 @@ pub(super) struct Invalid;
 /// Members of a top-level object reserved up front: records are objects
 /// of a dozen or two members, and regrowing from four costs three copies.
 const MEMBERS: usize = 16;
-
-/// The position of the first byte at or after `at` that is not JSON
-/// whitespace (space, tab, line feed, carriage return).
-#[inline]
-fn skip_whitespace(bytes: &[u8], mut at: usize) -> usize {
-    while let Some(b' ' | b'\n' | b'\t' | b'\r') = bytes.get(at) {
-        at += 1;
-    }
-    at
-}
 
 /// Whether `bytes` hold a control character, which JSON forbids
 /// unescaped in a string.
@@ -75,19 +66,6 @@ fn string_end(bytes: &[u8], at: usize) -> Result<(usize, bool), Invalid> {
         from += 8;
     }
     long_string_end(bytes, from)
-}
-
-/// The high bit of each byte of `word` that is [`special`] (and maybe of
-/// bytes after the first such: only the lowest set bit is exact).
-#[inline]
-fn special_bytes(word: u64) -> u64 {
-    const ONES: u64 = u64::from_ne_bytes([1; 8]);
-    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
-    let zero_byte = |x: u64| x.wrapping_sub(ONES) & !x;
-    let quote = zero_byte(word ^ (ONES * u64::from(b'"')));
-    let backslash = zero_byte(word ^ (ONES * u64::from(b'\\')));
-    let control = word.wrapping_sub(ONES * 0x20) & !word;
-    (quote | backslash | control) & HIGH
 }
 
 /// [`string_end`] from `at`, with no control character before it.

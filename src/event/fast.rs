@@ -17,6 +17,7 @@
 use std::borrow::Cow;
 
 use super::{Event, EventRecord, KinesisRecordMetadata};
+use crate::formats::json::{skip_whitespace, special_bytes};
 
 /// Reads `json` if it has the common shape, or `None` (then use serde).
 /// With the event comes the sum of its ids' lengths once quoted as JSON
@@ -56,9 +57,7 @@ impl Seen {
 
 impl<'a> Reader<'a> {
     fn skip_space(&mut self) {
-        while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.json.get(self.at) {
-            self.at += 1;
-        }
+        self.at = skip_whitespace(self.json, self.at);
     }
 
     /// The next byte that is not whitespace, consumed.
@@ -323,7 +322,8 @@ fn plain_len(text: &[u8]) -> Option<usize> {
     // never below.)
     while let Some(chunk) = text.get(at..at + 8) {
         let word = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
-        let special = special_bytes(word);
+        // Outside ASCII too: such a string goes to serde.
+        let special = special_bytes(word) | (word & u64::from_ne_bytes([0x80; 8]));
         if special != 0 {
             let end = at + (special.trailing_zeros() / 8) as usize;
             return (text[end] == b'"').then_some(end);
@@ -339,21 +339,6 @@ fn plain_len(text: &[u8]) -> Option<usize> {
         }
     }
     None
-}
-
-/// The high bit of each byte of `word` that is a quote, a backslash, below
-/// 0x20 or above 0x7f (and perhaps of bytes above such a byte).
-fn special_bytes(word: u64) -> u64 {
-    const ONES: u64 = u64::from_ne_bytes([1; 8]);
-    const HIGH: u64 = ONES * 0x80;
-    /// The bytes of `word` that are zero (exact up to the first).
-    const fn zero_bytes(word: u64) -> u64 {
-        word.wrapping_sub(ONES) & !word & HIGH
-    }
-    (word & HIGH)
-        | (word.wrapping_sub(ONES * 0x20) & !word & HIGH)
-        | zero_bytes(word ^ (ONES * u64::from(b'"')))
-        | zero_bytes(word ^ (ONES * u64::from(b'\\')))
 }
 
 #[cfg(test)]

@@ -127,6 +127,32 @@ pub fn quoted_len(s: &str) -> usize {
         .sum::<usize>()
 }
 
+/// The position of the first byte at or after `at` that is not JSON
+/// whitespace (space, tab, line feed, carriage return).
+#[inline]
+pub(crate) fn skip_whitespace(bytes: &[u8], mut at: usize) -> usize {
+    while let Some(b' ' | b'\n' | b'\t' | b'\r') = bytes.get(at) {
+        at += 1;
+    }
+    at
+}
+
+/// The high bit of each byte of `word` (eight bytes of a JSON string, read
+/// little-endian) that ends or interrupts the string's plain text: a quote,
+/// a backslash or a control character. Bits may also be set in bytes after
+/// the first such one: only the lowest set bit is exact. Shared by the
+/// record reader (`doc::scan`) and the event reader (`event::fast`).
+#[inline]
+pub(crate) fn special_bytes(word: u64) -> u64 {
+    const ONES: u64 = u64::from_ne_bytes([1; 8]);
+    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
+    let zero_byte = |x: u64| x.wrapping_sub(ONES) & !x;
+    let quote = zero_byte(word ^ (ONES * u64::from(b'"')));
+    let backslash = zero_byte(word ^ (ONES * u64::from(b'\\')));
+    let control = word.wrapping_sub(ONES * 0x20) & !word;
+    (quote | backslash | control) & HIGH
+}
+
 /// Writes one JSON object, member by member, into a byte buffer.
 ///
 /// Members come out in the order they are written. Keys are escaped like values,
