@@ -19,7 +19,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::codec;
-use crate::formats::json::{quoted_len, write_str};
+use crate::formats::json::{quoted_len, write_str, write_str_contents};
 
 /// The outcome Firehose is told for one record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -340,6 +340,110 @@ pub(crate) enum Data<'a> {
     Encoded(&'a str),
 }
 
+/// One entry to write: its record's id, result, data and metadata.
+pub(crate) struct EntryText<'a> {
+    /// `kafkaRecordValue` in place of `data`.
+    pub kafka: bool,
+    /// Starts with a comma (every entry but the first).
+    pub comma: bool,
+    pub record_id: &'a str,
+    /// The id's length as a JSON string, quotes included (see [`quoted_len`]).
+    pub quoted_id_len: usize,
+    pub result: RecordResult,
+    /// The data, for `Ok` (none is `""`); ignored otherwise.
+    pub data: Option<Data<'a>>,
+    /// Ignored unless `Ok`.
+    pub metadata: &'a Metadata,
+}
+
+/// Where the parts of one entry's JSON are, counted from where it starts
+/// (its comma, when written with one).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct EntryLayout {
+    /// The id's contents, between its quotes (escaped, if it needed that).
+    id: (usize, usize),
+    /// Where the result's name starts.
+    result_at: usize,
+    /// The base64 data, between its quotes (`Ok` only).
+    data: Option<(usize, usize)>,
+    /// The entry's length with its comma: what it adds to a response that
+    /// already has an entry.
+    pub len: usize,
+}
+
+impl<'a> EntryText<'a> {
+    /// The `ProcessingFailed` entry of `record_id`, after a comma; the other
+    /// entries are written as changes to it.
+    pub fn failed(kafka: bool, record_id: &'a str, quoted_id_len: usize) -> Self {
+        EntryText {
+            kafka,
+            comma: true,
+            record_id,
+            quoted_id_len,
+            result: RecordResult::ProcessingFailed,
+            data: None,
+            metadata: &NO_METADATA,
+        }
+    }
+}
+
+impl EntryLayout {
+    /// The id's length as a JSON string, quotes included.
+    pub fn quoted_id_len(&self) -> usize {
+        self.id.1 - self.id.0 + 2
+    }
+}
+
+/// Writes one entry's JSON at the end of `json`. The engine's threads write
+/// entries this way into their own buffers and [`Response::push_written`]
+/// adds them; [`Response::push_quoted`] writes straight into the response.
+pub(crate) fn write_entry(json: &mut Vec<u8>, entry: EntryText<'_>) -> EntryLayout {
+    let ok = entry.result == RecordResult::Ok;
+    // Offsets count from where the comma is, or would be.
+    let origin = json.len();
+    let offset = |json: &Vec<u8>| json.len() - origin + usize::from(!entry.comma);
+    if entry.comma {
+        json.push(b',');
+    }
+    json.extend_from_slice(br#"{"recordId":""#);
+    let id_from = offset(json);
+    if entry.quoted_id_len == entry.record_id.len() + 2 {
+        json.extend_from_slice(entry.record_id.as_bytes());
+    } else {
+        write_str_contents(json, entry.record_id);
+    }
+    let id = (id_from, offset(json));
+    json.extend_from_slice(br#"","result":""#);
+    let result_at = offset(json);
+    json.extend_from_slice(entry.result.as_str().as_bytes());
+    json.push(b'"');
+    let data = ok.then(|| {
+        json.extend_from_slice(if entry.kafka {
+            br#","kafkaRecordValue":""#
+        } else {
+            br#","data":""#
+        });
+        let from = offset(json);
+        match entry.data.unwrap_or(Data::Encoded("")) {
+            Data::Raw(bytes) => codec::encode_append(bytes, json),
+            Data::Encoded(text) => json.extend_from_slice(text.as_bytes()),
+        }
+        let to = offset(json);
+        json.push(b'"');
+        (from, to)
+    });
+    if ok {
+        entry.metadata.write_json(json);
+    }
+    json.push(b'}');
+    EntryLayout {
+        id,
+        result_at,
+        data,
+        len: offset(json),
+    }
+}
+
 impl Response {
     /// An empty response. `kafka` selects `kafkaRecordValue` (MSK source) in
     /// place of `data`.
@@ -486,70 +590,76 @@ impl Response {
         data: Option<Data<'_>>,
         metadata: &Metadata,
     ) {
-        let (data, metadata) = if result == RecordResult::Ok {
-            (Some(data.unwrap_or(Data::Encoded(""))), metadata)
-        } else {
-            (None, &NO_METADATA)
-        };
         let first = self.entries.is_empty();
-        let json = &mut self.json;
-        if !first {
-            json.push(b',');
-        }
-        json.extend_from_slice(br#"{"recordId":"#);
-        let id = if quoted_id_len == record_id.len() + 2 {
-            // Nothing to escape: the JSON text is the id.
-            let start = json.len() + 1;
-            json.push(b'"');
-            json.extend_from_slice(record_id.as_bytes());
-            json.push(b'"');
-            Span::Json(start, start + record_id.len())
-        } else {
-            write_str(json, record_id);
-            let start = self.escaped_ids.len();
-            self.escaped_ids.push_str(record_id);
-            Span::Escaped(start, self.escaped_ids.len())
-        };
-        json.extend_from_slice(br#","result":""#);
-        let result_at = json.len();
-        json.extend_from_slice(result.as_str().as_bytes());
-        json.push(b'"');
-        let data = data.map(|data| {
-            json.extend_from_slice(if self.kafka {
-                br#","kafkaRecordValue":""#
-            } else {
-                br#","data":""#
-            });
-            let start = json.len();
-            match data {
-                Data::Raw(bytes) => codec::encode_append(bytes, json),
-                Data::Encoded(text) => json.extend_from_slice(text.as_bytes()),
-            }
-            let end = json.len();
-            json.push(b'"');
-            (start, end)
-        });
-        metadata.write_json(json);
-        json.push(b'}');
-        self.serialized_len += self.entry_len_quoted(
-            quoted_id_len,
-            result,
-            data.map(|(start, end)| end - start),
-            metadata,
-            first,
+        let start = self.json.len() - usize::from(first);
+        let layout = write_entry(
+            &mut self.json,
+            EntryText {
+                kafka: self.kafka,
+                comma: !first,
+                record_id,
+                quoted_id_len,
+                result,
+                data,
+                metadata,
+            },
         );
+        let metadata = (result == RecordResult::Ok && !metadata.is_empty())
+            .then(|| Box::new(metadata.clone()));
+        self.add_entry(start, &layout, record_id, result, metadata);
+    }
+
+    /// Appends an entry [`write_entry`] wrote elsewhere (on another thread):
+    /// `text` is its JSON, with a leading comma, laid out as `layout` says;
+    /// the comma is left out when this is the first entry.
+    pub(crate) fn push_written(
+        &mut self,
+        text: &[u8],
+        layout: &EntryLayout,
+        record_id: &str,
+        result: RecordResult,
+        metadata: Option<Box<Metadata>>,
+    ) {
+        debug_assert_eq!(text.first(), Some(&b','));
+        let skip = usize::from(self.entries.is_empty());
+        self.json.extend_from_slice(&text[skip..]);
+        let start = self.json.len() - text.len();
+        self.add_entry(start, layout, record_id, result, metadata);
+    }
+
+    /// Records the entry whose JSON starts at `start` (where its comma is,
+    /// or would be for the first entry) and is laid out as `layout` says.
+    fn add_entry(
+        &mut self,
+        start: usize,
+        layout: &EntryLayout,
+        record_id: &str,
+        result: RecordResult,
+        metadata: Option<Box<Metadata>>,
+    ) {
+        let at = |(from, to): (usize, usize)| (start + from, start + to);
+        let (id_from, id_to) = at(layout.id);
+        let id = if id_to - id_from == record_id.len() {
+            // Nothing was escaped: the JSON text is the id.
+            Span::Json(id_from, id_to)
+        } else {
+            let from = self.escaped_ids.len();
+            self.escaped_ids.push_str(record_id);
+            Span::Escaped(from, self.escaped_ids.len())
+        };
+        self.serialized_len += layout.len - usize::from(self.entries.is_empty());
         self.entries.push(Entry {
             id,
-            result_at,
+            result_at: start + layout.result_at,
             written: result,
             result,
-            data,
-            metadata: (!metadata.is_empty()).then(|| Box::new(metadata.clone())),
+            data: layout.data.map(at),
+            metadata,
         });
         debug_assert_eq!(
-            self.json.len() + CLOSING.len(),
-            self.serialized_len,
-            "the response's count and its JSON agree"
+            self.json.len() - start,
+            layout.len,
+            "the entry's layout and its JSON agree"
         );
     }
 

@@ -551,7 +551,13 @@ impl<T: Transform> Engine<T> {
         )?;
         let give_up_at = self.config.give_up_at(started, deadline);
         let threads = self.threads_for(&plan);
-        let run = Arc::new(Run::new(records.len(), threads, give_up_at, false));
+        let run = Arc::new(Run::new(
+            records.len(),
+            plan.kafka,
+            threads,
+            give_up_at,
+            false,
+        ));
         if Instant::now() < give_up_at {
             pool::submit(first_job(Work {
                 transform: Arc::clone(&self.transform),
@@ -633,7 +639,7 @@ fn record_job<T: Transform>(work: Work<T>, resume: Option<(usize, usize)>) -> po
         let heir = work.clone();
         record::set_rescue(Some(Box::new(move |failure| {
             let (block, index) = batch::position();
-            heir.run.rescue(block, index, failure);
+            heir.run.rescue(heir.event.get(), block, index, failure);
             pool::submit(record_job(heir, Some((block, index + 1))));
         })));
         record::with_scratch(|scratch| {
@@ -663,7 +669,7 @@ pub(crate) fn process_event<T: Transform>(
     let started = Instant::now();
     let plan = Plan::new(event, None, config.response_budget)?;
     let give_up_at = config.give_up_at(started, deadline);
-    let run = Run::new(event.records.len(), 1, give_up_at, true);
+    let run = Run::new(event.records.len(), plan.kafka, 1, give_up_at, true);
     {
         let _active = run.enter();
         let mut cx = Context::default();
