@@ -455,6 +455,11 @@ impl Response {
     /// JSON (their data included).
     pub fn with_capacity(kafka: bool, records: usize, bytes: usize) -> Self {
         let mut json = Vec::with_capacity(bytes.max(OPENING.len()) + CLOSING.len());
+        // The engine sizes a response for what it will write, front to back:
+        // its pages are entered at once rather than faulted in one by one
+        // (1,500 faults for 6 MB; measured 6% of `apachelog-to-json`'s whole
+        // run on a 6 MB event).
+        crate::runtime::populate_spare_capacity(&mut json);
         json.extend_from_slice(OPENING);
         Response {
             json,

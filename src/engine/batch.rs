@@ -160,6 +160,11 @@ pub(super) struct Run {
     all_left: Condvar,
     /// A thread was parked for good after a panic during an unwind.
     set_aside: AtomicBool,
+    /// Buffers of blocks already in the response, emptied, for the blocks
+    /// still to run: the threads then write into memory already in use
+    /// rather than fresh pages (a 6 MB event of Apache lines as JSON wrote
+    /// 9 MB of entries, a quarter of the page faults of a whole run).
+    spare: Mutex<Vec<(Vec<Done>, Vec<u8>)>>,
 }
 
 thread_local! {
@@ -199,6 +204,7 @@ impl Run {
             active: Mutex::new(0),
             all_left: Condvar::new(),
             set_aside: AtomicBool::new(false),
+            spare: Mutex::new(Vec::new()),
         }
     }
 
@@ -272,8 +278,15 @@ impl Run {
                 .iter()
                 .map(|r| r.payload().map_or(0, str::len))
                 .sum();
-            let entries = &mut lock(&slot.results).entries;
-            entries.reserve(2 * payloads + ENTRY_FRAMING * (end - from));
+            let spare = lock(&self.spare).pop();
+            let mut results = lock(&slot.results);
+            if let Some((done, entries)) = spare {
+                (results.results, results.entries) = (done, entries);
+            }
+            results.results.reserve(end - from);
+            results
+                .entries
+                .reserve(2 * payloads + ENTRY_FRAMING * (end - from));
         }
 
         for index in from..end {
@@ -613,11 +626,17 @@ pub(super) fn assemble(
             }
         }
         if results.complete {
-            // Its entries are in the response now. Freed here, what the
-            // batch holds at once is the response and the blocks the threads
-            // are ahead of this loop, not every output of the event.
-            results.entries = Vec::new();
-            results.results = Vec::new();
+            // Its entries are in the response now: its buffers go to the
+            // blocks still to run. So what the batch holds at once is the
+            // response and the blocks the threads are ahead of this loop,
+            // not every output of the event.
+            let (mut done, mut entries) = (
+                std::mem::take(&mut results.results),
+                std::mem::take(&mut results.entries),
+            );
+            done.clear();
+            entries.clear();
+            lock(&run.spare).push((done, entries));
         }
     }
 

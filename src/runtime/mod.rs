@@ -49,8 +49,10 @@ use crate::transform::Transform;
 
 mod allocator;
 pub(crate) mod lambda;
+mod mapped;
 
 pub use allocator::keep_freed_memory;
+pub(crate) use allocator::populate_spare_capacity;
 
 /// Firehose's default processor buffer size: the batch size of `--lines`.
 pub const DEFAULT_BATCH_BYTES: usize = 1024 * 1024;
@@ -557,11 +559,14 @@ fn local_event<T: Transform>(
 ) -> Result<(), LocalError> {
     // A file is read in one allocation of its size (fs::read), not grown by
     // doubling: a 6 MB event otherwise copies and faults in twice as much.
-    let json = if args.path == "-" {
+    let json: bytes::Bytes = if args.path == "-" {
         let mut json = Vec::new();
-        io::stdin().lock().read_to_end(&mut json).map(|_| json)
+        io::stdin()
+            .lock()
+            .read_to_end(&mut json)
+            .map(|_| json.into())
     } else {
-        std::fs::read(&args.path)
+        mapped::read(&args.path)
     }
     .map_err(LocalError::Input)?;
     let event = SharedEvent::parse(json).map_err(|e| LocalError::Invocation(e.into()))?;
