@@ -454,10 +454,11 @@ fn kept(kafka: bool, wire: &EventRecord<'_>, scratch: &mut Scratch, entries: &mu
 /// The failure of a record whose `entry`-byte entry is larger than the
 /// `left` bytes of the budget that are left.
 fn over_budget(entry: usize, left: usize, config: &EngineConfig) -> Failure {
-    Failure::over_budget(OVER_BUDGET).with_detail(format_args!(
-        "its {entry}-byte entry did not fit in the {left} bytes left of the {}-byte budget",
-        config.response_budget
-    ))
+    Failure::over_budget(OVER_BUDGET).with_sizes_that_did_not_fit(
+        entry,
+        left,
+        config.response_budget,
+    )
 }
 
 /// Counts the failure of record `index` in the summary and the invocation's

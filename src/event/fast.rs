@@ -194,9 +194,12 @@ impl<'a> Reader<'a> {
         records.push(self.record()?);
         // Records of one event are mostly alike: room for as many more as
         // the rest of the input would hold of this one saves regrowing (and
-        // copying) the vector a dozen times. Pages not used are never touched.
+        // copying) the vector a dozen times, and half as many again for
+        // records shorter than the first (a first record longer than most
+        // regrew it once: 0.5% of an Apache event's time). Pages not used
+        // are never touched.
         let first_len = self.at - first_at;
-        records.reserve((self.json.len() - self.at) / first_len.max(16));
+        records.reserve((self.json.len() - self.at) / first_len.max(16) * 3 / 2);
         while self.more(b']')? {
             records.push(self.record()?);
         }
