@@ -451,6 +451,41 @@ fn kept(kafka: bool, wire: &EventRecord<'_>, scratch: &mut Scratch, entries: &mu
     }
 }
 
+/// The bytes of a block's entries: those its threads wrote, and the data
+/// of the records answered as received.
+fn written_len(records: &[EventRecord<'_>], done: &[Done], entries: &[u8]) -> usize {
+    let as_received: usize = done
+        .iter()
+        .zip(records)
+        .filter(|(done, _)| matches!(done, Done::AsReceived { .. }))
+        .map(|(_, wire)| wire.payload().map_or(0, str::len) + ENTRY_FRAMING)
+        .sum();
+    entries.len() + as_received
+}
+
+/// The response's size, estimated from its first block: all the records'
+/// data growing as the first block's did (JSON conversion about doubles it,
+/// a filter shrinks it), up to the budget. Regrowing a 6 MB response at the
+/// end copies all of it and faults in twice the pages (a third of a JSON
+/// pipeline's time, measured), while a response sized for the whole budget
+/// is mostly memory never written (but entered all the same in local mode).
+fn estimated_len(
+    plan: &Plan,
+    first_block: &[EventRecord<'_>],
+    written: usize,
+    config: &EngineConfig,
+) -> usize {
+    let payload: usize = first_block
+        .iter()
+        .map(|r| r.payload().map_or(0, str::len))
+        .sum();
+    let growth = written as f64 / payload.max(1) as f64;
+    // A sixteenth more, for blocks that grow more than the first. (The
+    // entries' ids and framing grow with the data: they are in `written`.)
+    let estimate = plan.payload_bytes as f64 * growth * 17.0 / 16.0;
+    (estimate as usize).min(config.response_budget)
+}
+
 /// The failure of a record whose `entry`-byte entry is larger than the
 /// `left` bytes of the budget that are left.
 fn over_budget(entry: usize, left: usize, config: &EngineConfig) -> Failure {
@@ -492,24 +527,16 @@ pub(super) fn assemble(
     wait: bool,
 ) -> Invocation {
     let records = &event.records;
-    // Room for output as large as the input, plus an eighth: transforms that
-    // add a delimiter or a few members (JSON lines) grow records a little,
-    // and regrowing a 6 MB buffer at the end copies all of it and faults in
-    // twice the pages (measured: a third of a JSON pipeline's time).
-    // Reserving the whole budget instead (so that growing transforms never
-    // regrow the buffer) was measured to cost twelve times the page faults:
-    // glibc maps and unmaps blocks of that size afresh on every invocation.
-    let payload_bytes = plan.payload_bytes;
-    let mut response = Response::with_capacity(
-        plan.kafka,
-        records.len(),
-        (plan.floor + payload_bytes + payload_bytes / 8).min(config.response_budget),
-    );
+    // The response is sized once the first block is done (below), from how
+    // much its records grew or shrank.
+    let mut response = Response::with_capacity(plan.kafka, records.len(), 0);
     // What is left of the budget once every record's failed entry is
     // reserved: it pays for the records whose real entry is larger.
     let mut slack = config.response_budget - plan.floor;
     let mut failures = Vec::new();
     let mut summary = Summary::new(&event.invocation_id);
+    // A failed entry's bytes besides its id, with its comma.
+    let failed_framing = failed_len(&response, 0, false);
 
     for block in 0..run.blocks() {
         let mut results = if wait {
@@ -524,6 +551,19 @@ pub(super) fn assemble(
             entries,
             ..
         } = &mut *results;
+        let start = run.block_start(block);
+        let block_records = &records[start..run.block_end(block)];
+        let written = written_len(block_records, done, entries);
+        if block == 0 {
+            response.reserve(estimated_len(plan, block_records, written, config));
+        }
+        if response.spare_capacity() < written + ENTRY_FRAMING * block_records.len() {
+            // Short of the estimate: the response can only grow up to the
+            // budget, so room for that much is made at once rather than by
+            // doubling (which copied 6 MB into a new 12 MB buffer when Apache
+            // lines as JSON filled the budget).
+            response.reserve(config.response_budget - response.serialized_len());
+        }
         // Where the next written entry starts in the block's buffer.
         let mut next_entry = 0;
         let mut take_entry = |layout: &EntryLayout| {
@@ -531,13 +571,13 @@ pub(super) fn assemble(
             next_entry += layout.len;
             text
         };
-        let start = run.block_start(block);
-        for (offset, wire) in records[start..run.block_end(block)].iter().enumerate() {
+        for (offset, wire) in block_records.iter().enumerate() {
             let index = start + offset;
             let id: &str = &wire.record_id;
             let first = index == 0;
             // What an entry adds: its comma, but for the first.
             let added = |entry: &EntryLayout| entry.len - usize::from(first);
+            let failed_len = |quoted_id: usize| failed_framing + quoted_id - usize::from(first);
             let failure = match done.get_mut(offset) {
                 None => Some(Failure::new(DEADLINE)),
                 Some(Done::Failed(entry, failure)) => {
@@ -553,7 +593,7 @@ pub(super) fn assemble(
                 }
                 Some(Done::Dropped(entry)) => {
                     // Shorter than the failed entry reserved for it: it always fits.
-                    slack += failed_len(&response, entry.quoted_id_len(), first) - added(entry);
+                    slack += failed_len(entry.quoted_id_len()) - added(entry);
                     response.push_written(
                         take_entry(entry),
                         entry,
@@ -572,7 +612,7 @@ pub(super) fn assemble(
                     let text = take_entry(entry);
                     // The failed entry is already paid for; an Ok entry may
                     // be shorter (empty output) or longer.
-                    let failed_len = failed_len(&response, entry.quoted_id_len(), first);
+                    let failed_len = failed_len(entry.quoted_id_len());
                     if added(entry) <= slack + failed_len {
                         slack = slack + failed_len - added(entry);
                         response.push_written(text, entry, id, RecordResult::Ok, metadata.take());
@@ -588,7 +628,7 @@ pub(super) fn assemble(
                     output_len,
                 }) => {
                     let quoted_id = quoted_len(id);
-                    let failed_len = failed_len(&response, quoted_id, first);
+                    let failed_len = failed_len(quoted_id);
                     let base64 = wire.payload().unwrap_or_default();
                     let metadata = metadata.as_deref().unwrap_or(&NO_METADATA);
                     let entry = response.entry_len_quoted(
