@@ -278,10 +278,12 @@ impl Run {
                 .iter()
                 .map(|r| r.payload().map_or(0, str::len))
                 .sum();
-            let spare = lock(&self.spare).pop();
             let mut results = lock(&slot.results);
-            if let Some((done, entries)) = spare {
-                (results.results, results.entries) = (done, entries);
+            // (A block resumed after a thread was set aside keeps its own.)
+            if results.results.is_empty() && results.entries.capacity() == 0 {
+                if let Some((done, entries)) = lock(&self.spare).pop() {
+                    (results.results, results.entries) = (done, entries);
+                }
             }
             results.results.reserve(end - from);
             results
@@ -557,12 +559,14 @@ pub(super) fn assemble(
         if block == 0 {
             response.reserve(estimated_len(plan, block_records, written, config));
         }
-        if response.spare_capacity() < written + ENTRY_FRAMING * block_records.len() {
-            // Short of the estimate: the response can only grow up to the
-            // budget, so room for that much is made at once rather than by
-            // doubling (which copied 6 MB into a new 12 MB buffer when Apache
-            // lines as JSON filled the budget).
-            response.reserve(config.response_budget - response.serialized_len());
+        let needed = written + ENTRY_FRAMING * block_records.len();
+        if response.spare_capacity() < needed {
+            // Short of the estimate: the response doubles, but never past
+            // the budget, which it cannot outgrow (doubling alone copied 6 MB
+            // into a new 12 MB buffer when Apache lines as JSON filled a 6 MB
+            // budget).
+            let left = config.response_budget - response.serialized_len();
+            response.reserve(response.serialized_len().max(needed).min(left));
         }
         // Where the next written entry starts in the block's buffer.
         let mut next_entry = 0;

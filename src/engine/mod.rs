@@ -1003,6 +1003,56 @@ mod tests {
         assert!(responses.windows(2).all(|w| w[0] == w[1]));
     }
 
+    /// Outputs nothing for records that start with `-`, else each record
+    /// four times: a first block that shrinks, and the rest that grow.
+    struct ShrinkThenGrow;
+
+    impl Transform for ShrinkThenGrow {
+        type Item<'a> = &'a [u8];
+        fn parse<'a>(&self, record: &Record<'a>, _: &mut Context) -> Result<&'a [u8], Failure> {
+            Ok(record.data)
+        }
+        fn convert(&self, item: &[u8], out: &mut Output, _cx: &mut Context) -> Result<(), Failure> {
+            if !item.starts_with(b"-") {
+                (0..4).for_each(|_| out.write(item));
+            }
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_response_outgrowing_its_first_block_grows_within_any_budget() {
+        // The response is sized from the first block (16 records here), which
+        // shrinks; the others grow fourfold. With a budget as large as the
+        // forwarder's (1 TiB), growing "up to the budget" would be an
+        // allocation of a terabyte.
+        let lines = (0..64).map(|i| {
+            let body = "x".repeat(1000);
+            if i < 16 {
+                format!("-{body}")
+            } else {
+                format!("{i}{body}")
+            }
+        });
+        let event = EventBuilder::new().lines(lines).build();
+        for (budget, threads) in [(1 << 40, 1), (1 << 40, 2), (DEFAULT_RESPONSE_BUDGET, 2)] {
+            let config = EngineConfig {
+                response_budget: budget,
+                threads,
+                parallel_min_bytes: 0,
+                ..EngineConfig::default()
+            };
+            let engine = Engine::with_config(ShrinkThenGrow, config);
+            let processed = Processed::new(engine.process(&event, None).expect("the event fits"));
+            processed.assert_contract(&event);
+            assert_eq!(processed.text(0), "");
+            for i in 16..64 {
+                let line = format!("{i}{}", "x".repeat(1000));
+                assert_eq!(processed.text(i), line.repeat(4), "record {i}");
+            }
+        }
+    }
+
     #[test]
     fn unchanged_output_reuses_the_input_base64() {
         let event = EventBuilder::new()
