@@ -4,8 +4,9 @@
 //!
 //! Splitting the work this way keeps every decision the contract depends on
 //! in one place and in one order. The threads only compute each record's
-//! outcome (which depends on the record alone); the assembler walks the
-//! records from first to last and decides, exactly as a single thread would,
+//! outcome and write its entry (both depend on the record alone); the
+//! assembler walks the records from first to last and decides, exactly as a
+//! single thread would,
 //! which outcomes fit the byte budget. So the response is the same whatever
 //! the number of threads and whatever order they finished in. And because
 //! the assembler waits for results rather than running the transform, it can
