@@ -29,7 +29,9 @@ use crate::telemetry::Summary;
 use crate::transform::{Context, Failure, Transform};
 
 use super::record::{self, Outcome, Scratch};
-use super::{EngineConfig, Invocation, InvocationError, RecordFailure, DEADLINE, OVER_BUDGET};
+use super::{
+    lock, EngineConfig, Invocation, InvocationError, RecordFailure, DEADLINE, OVER_BUDGET,
+};
 
 /// What the batch needs to know before any record runs: the floor (the
 /// response with every record failed) and the bytes of record data (which
@@ -372,13 +374,6 @@ impl Drop for ActiveGuard<'_> {
             self.0.all_left.notify_all();
         }
     }
-}
-
-/// Locks a mutex whatever happened to the thread that held it last: a
-/// panic is caught inside the record, never while one of these is held, so
-/// the data is sound.
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// The bytes of an entry besides its id and data (the longest is

@@ -83,6 +83,14 @@ mod record;
 
 use batch::{Plan, Run};
 
+/// Locks one of the engine's mutexes whatever happened to the thread that
+/// held it last. A record's panic is caught inside the record, never while
+/// one of these is held, and the pool's jobs never panic: a poisoned lock
+/// only means a thread died elsewhere, and the data is sound.
+fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// Reason for a record whose data is not base64.
 pub const NOT_BASE64: &str = "data is not valid base64";
 /// Reason for a record with neither `data` nor `kafkaRecordValue`.

@@ -5,8 +5,10 @@
 //! suite many.
 
 use std::collections::VecDeque;
-use std::sync::{Condvar, Mutex, MutexGuard, OnceLock};
+use std::sync::{Condvar, Mutex, OnceLock};
 use std::thread;
+
+use super::lock;
 
 /// Work for one thread.
 pub(super) type Job = Box<dyn FnOnce() + Send + 'static>;
@@ -73,10 +75,4 @@ impl Shared {
             queue.idle -= 1;
         }
     }
-}
-
-/// A job never panics here (records' panics are caught inside them), so a
-/// poisoned lock only means a thread died elsewhere: the queue is sound.
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
