@@ -347,8 +347,6 @@ pub(crate) struct EntryText<'a> {
     /// Starts with a comma (every entry but the first).
     pub comma: bool,
     pub record_id: &'a str,
-    /// The id's length as a JSON string, quotes included (see [`quoted_len`]).
-    pub quoted_id_len: usize,
     pub result: RecordResult,
     /// The data, for `Ok` (none is `""`); ignored otherwise.
     pub data: Option<Data<'a>>,
@@ -374,12 +372,11 @@ pub(crate) struct EntryLayout {
 impl<'a> EntryText<'a> {
     /// The `ProcessingFailed` entry of `record_id`, after a comma; the other
     /// entries are written as changes to it.
-    pub fn failed(kafka: bool, record_id: &'a str, quoted_id_len: usize) -> Self {
+    pub fn failed(kafka: bool, record_id: &'a str) -> Self {
         EntryText {
             kafka,
             comma: true,
             record_id,
-            quoted_id_len,
             result: RecordResult::ProcessingFailed,
             data: None,
             metadata: &NO_METADATA,
@@ -396,7 +393,7 @@ impl EntryLayout {
 
 /// Writes one entry's JSON at the end of `json`. The engine's threads write
 /// entries this way into their own buffers and [`Response::push_written`]
-/// adds them; [`Response::push_quoted`] writes straight into the response.
+/// adds them; [`Response::push_entry`] writes straight into the response.
 pub(crate) fn write_entry(json: &mut Vec<u8>, entry: EntryText<'_>) -> EntryLayout {
     let ok = entry.result == RecordResult::Ok;
     // Offsets count from where the comma is, or would be.
@@ -407,11 +404,7 @@ pub(crate) fn write_entry(json: &mut Vec<u8>, entry: EntryText<'_>) -> EntryLayo
     }
     json.extend_from_slice(br#"{"recordId":""#);
     let id_from = offset(json);
-    if entry.quoted_id_len == entry.record_id.len() + 2 {
-        json.extend_from_slice(entry.record_id.as_bytes());
-    } else {
-        write_str_contents(json, entry.record_id);
-    }
+    write_str_contents(json, entry.record_id);
     let id = (id_from, offset(json));
     json.extend_from_slice(br#"","result":""#);
     let result_at = offset(json);
@@ -572,42 +565,28 @@ impl Response {
         data: Option<&str>,
         metadata: &Metadata,
     ) {
-        self.push_encoded_quoted(record_id, quoted_len(record_id), result, data, metadata);
+        let data = data
+            .filter(|_| result == RecordResult::Ok)
+            .map(Data::Encoded);
+        self.push_entry(record_id, result, data, metadata);
     }
 
     /// Appends an `Ok` record, base64-encoding `output` straight into the
     /// response's JSON.
     pub fn push_ok(&mut self, record_id: &str, output: &[u8], metadata: &Metadata) {
-        self.push_quoted(
+        self.push_entry(
             record_id,
-            quoted_len(record_id),
             RecordResult::Ok,
             Some(Data::Raw(output)),
             metadata,
         );
     }
 
-    /// [`push_encoded`](Response::push_encoded) with the id's quoted length known.
-    pub(crate) fn push_encoded_quoted(
-        &mut self,
-        record_id: &str,
-        quoted_id_len: usize,
-        result: RecordResult,
-        data: Option<&str>,
-        metadata: &Metadata,
-    ) {
-        let data = data
-            .filter(|_| result == RecordResult::Ok)
-            .map(Data::Encoded);
-        self.push_quoted(record_id, quoted_id_len, result, data, metadata);
-    }
-
     /// Writes one entry into the JSON. An `Ok` entry always has data (empty
     /// output is `""`), others have neither data nor metadata.
-    pub(crate) fn push_quoted(
+    pub(crate) fn push_entry(
         &mut self,
         record_id: &str,
-        quoted_id_len: usize,
         result: RecordResult,
         data: Option<Data<'_>>,
         metadata: &Metadata,
@@ -620,7 +599,6 @@ impl Response {
                 kafka: self.kafka,
                 comma: !first,
                 record_id,
-                quoted_id_len,
                 result,
                 data,
                 metadata,

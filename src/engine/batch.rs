@@ -396,7 +396,7 @@ fn written(
             let record_id: &str = &wire.record_id;
             let entry = EntryText {
                 result: RecordResult::Dropped,
-                ..EntryText::failed(kafka, record_id, quoted_len(record_id))
+                ..EntryText::failed(kafka, record_id)
             };
             return Done::Dropped(write_entry(entries, entry));
         }
@@ -409,10 +409,7 @@ fn written(
 
 /// Writes the `ProcessingFailed` entry of `record_id`.
 fn failed_entry(kafka: bool, record_id: &str, entries: &mut Vec<u8>) -> EntryLayout {
-    write_entry(
-        entries,
-        EntryText::failed(kafka, record_id, quoted_len(record_id)),
-    )
+    write_entry(entries, EntryText::failed(kafka, record_id))
 }
 
 /// A kept record's result and entry; none when the output is the input,
@@ -439,7 +436,7 @@ fn kept(kafka: bool, wire: &EventRecord<'_>, scratch: &mut Scratch, entries: &mu
             result: RecordResult::Ok,
             data: Some(Data::Raw(scratch.out.data())),
             metadata: &metadata,
-            ..EntryText::failed(kafka, record_id, quoted_len(record_id))
+            ..EntryText::failed(kafka, record_id)
         },
     );
     Done::Kept {
@@ -640,9 +637,8 @@ pub(super) fn assemble(
                     );
                     if entry <= slack + failed_len {
                         slack = slack + failed_len - entry;
-                        response.push_quoted(
+                        response.push_entry(
                             id,
-                            quoted_id,
                             RecordResult::Ok,
                             Some(Data::Encoded(base64)),
                             metadata,
@@ -656,13 +652,7 @@ pub(super) fn assemble(
                 }
             };
             if let Some(failure) = failure {
-                response.push_quoted(
-                    id,
-                    quoted_len(id),
-                    RecordResult::ProcessingFailed,
-                    None,
-                    &NO_METADATA,
-                );
+                response.push_entry(id, RecordResult::ProcessingFailed, None, &NO_METADATA);
                 record_failure(&mut summary, &mut failures, index, id, failure);
             }
         }
