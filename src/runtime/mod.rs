@@ -557,8 +557,8 @@ fn local_event<T: Transform>(
     args: &LocalArgs,
     out: &mut impl Write,
 ) -> Result<(), LocalError> {
-    // A file is read in one allocation of its size (fs::read), not grown by
-    // doubling: a 6 MB event otherwise copies and faults in twice as much.
+    // A file is mapped, not copied (see `mapped`); standard input is read
+    // into a buffer that grows as it comes.
     let json: bytes::Bytes = if args.path == "-" {
         let mut json = Vec::new();
         io::stdin()
