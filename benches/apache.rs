@@ -6,7 +6,8 @@
 //! Run with `cargo bench --bench apache`; criterion reports the time per
 //! iteration (10,000 lines) and, through `Throughput::Elements`, lines per second.
 //! Those run the records on one thread; the last group runs a full 6 MB event
-//! (parsed from its JSON as Lambda hands it over) on one thread and on two.
+//! (parsed from its JSON as Lambda hands it over) on one thread and on two,
+//! and the reading of that event alone.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use firehose_transform::blueprints::apache::{ApacheOptions, ApacheToCsv, ApacheToJson};
@@ -178,9 +179,18 @@ fn threads(c: &mut Criterion) {
             },
             config,
         );
+        group.bench_function(format!("reading the event, {threads} thread(s)"), |b| {
+            b.iter(|| {
+                engine
+                    .parse_event(black_box(body.clone()))
+                    .expect("valid event")
+            })
+        });
         group.bench_function(format!("apachelog-to-json, {threads} thread(s)"), |b| {
             b.iter(|| {
-                let event = SharedEvent::parse(black_box(body.clone())).expect("valid event");
+                let event = engine
+                    .parse_event(black_box(body.clone()))
+                    .expect("valid event");
                 let invocation = engine.process_shared(&event, None).expect("the event fits");
                 black_box(invocation.response.into_json())
             })

@@ -5,7 +5,8 @@
 //! of the process's CPU time (every thread's): per core. One thread runs the
 //! records (`threads: 1`) while the calling thread assembles the response
 //! behind it, so wall-clock time would flatter the engine by the overlap.
-//! The `threads` group, one thread against two, is in wall-clock time.
+//! The `threads` group, one thread against two, is in wall-clock time, and
+//! so is `reading`, the event's JSON read on one thread and on two.
 
 #[path = "support/cpu_time.rs"]
 mod cpu_time;
@@ -63,7 +64,9 @@ fn bench_with<T: Transform, M: Measurement>(
     group.sample_size(30);
     group.bench_function(name, |b| {
         b.iter(|| {
-            let event = SharedEvent::parse(black_box(body.clone())).expect("valid event");
+            let event = engine
+                .parse_event(black_box(body.clone()))
+                .expect("valid event");
             let invocation = engine.process_shared(&event, None).expect("the event fits");
             black_box(invocation.response.into_json())
         })
@@ -129,10 +132,36 @@ fn threads(c: &mut Criterion) {
     }
 }
 
+/// Reading an event of 100-byte records on one thread and on two, by size:
+/// what `PARALLEL_PARSE_MIN_BYTES` is set from (a thread is started for
+/// each read).
+fn reading(c: &mut Criterion) {
+    firehose_transform::runtime::keep_freed_memory();
+    let mut group = c.benchmark_group("reading");
+    for size in [256 << 10, 512 << 10, 1 << 20, 2 << 20, 6_000_000] {
+        let per_record = 100usize.div_ceil(3) * 4 + 130;
+        let event = EventBuilder::new()
+            .lines(lines(size / per_record, 100))
+            .build();
+        let body = bytes::Bytes::from(serde_json::to_vec(&event).expect("an event serializes"));
+        group.throughput(Throughput::Bytes(body.len() as u64));
+        for threads in [1, 2] {
+            let name = format!("{}KiB/100B-records/{threads}-thread(s)", size >> 10);
+            group.bench_function(name, |b| {
+                b.iter(|| {
+                    SharedEvent::parse_on_threads(black_box(body.clone()), threads)
+                        .expect("valid event")
+                })
+            });
+        }
+    }
+    group.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().with_measurement(CpuTime);
     targets = engine
 }
-criterion_group!(wall_time, threads);
+criterion_group!(wall_time, threads, reading);
 criterion_main!(benches, wall_time);

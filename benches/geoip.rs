@@ -245,7 +245,9 @@ fn threads(c: &mut Criterion) {
         let engine = Engine::with_config(transform, lifted_budget(threads));
         group.bench_function(format!("6 MB event, {threads} thread(s)"), |b| {
             b.iter(|| {
-                let event = SharedEvent::parse(black_box(body.clone())).expect("valid event");
+                let event = engine
+                    .parse_event(black_box(body.clone()))
+                    .expect("valid event");
                 let invocation = engine.process_shared(&event, None).expect("the event fits");
                 black_box(invocation.response.into_json())
             })

@@ -32,7 +32,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use firehose_transform::blueprints::process_record::ProcessRecord;
 use firehose_transform::testing::EventBuilder;
-use firehose_transform::{Engine, EngineConfig, SharedEvent};
+use firehose_transform::{Engine, EngineConfig};
 
 /// A ~6 MB event of 1,000-byte log lines.
 fn event_json() -> Vec<u8> {
@@ -225,7 +225,9 @@ fn lambda_path(c: &mut Criterion) {
     let body = bytes::Bytes::from(json.clone());
     group.bench_function("in-process engine", |b| {
         b.iter(|| {
-            let event = SharedEvent::parse(black_box(body.clone())).expect("valid event");
+            let event = engine
+                .parse_event(black_box(body.clone()))
+                .expect("valid event");
             let invocation = engine.process_shared(&event, None).expect("the event fits");
             black_box(invocation.response.into_json())
         })

@@ -141,6 +141,12 @@ pub const DEFAULT_TIME_LIMIT: Duration = Duration::from_secs(5 * 60);
 /// records to a second thread costs more than it saves (measured, see the
 /// README's Performance section).
 pub const PARALLEL_MIN_BYTES: usize = 256 * 1024;
+/// Events of at least this many bytes of JSON are read on as many threads
+/// as their records run on, by [`Engine::parse_event`]: below it, starting
+/// threads for the reading costs more than it saves (measured on events of
+/// 100-byte records, the most costly to split; see the README's Performance
+/// section).
+pub const PARALLEL_PARSE_MIN_BYTES: usize = 2 * 1024 * 1024;
 
 /// The engine's settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -484,6 +490,31 @@ impl<T: Transform> Engine<T> {
         &self.config
     }
 
+    /// Parses an event from JSON it takes ownership of, as
+    /// [`SharedEvent::parse`] does, but reading the records of a large event
+    /// (from [`PARALLEL_PARSE_MIN_BYTES`]) on as many threads as the engine
+    /// runs records on: what the runtime does with each invocation's body.
+    ///
+    /// ```
+    /// use firehose_transform::{Engine, EngineConfig};
+    /// use firehose_transform::blueprints::process_record::ProcessRecord;
+    ///
+    /// let engine = Engine::with_config(ProcessRecord::default(), EngineConfig { threads: 2, ..EngineConfig::default() });
+    /// let json = firehose_transform::testing::EventBuilder::new().lines(["a", "b"]).to_json();
+    /// let event = engine.parse_event(json)?;
+    /// assert_eq!(event.get().records.len(), 2);
+    /// # Ok::<(), firehose_transform::EventError>(())
+    /// ```
+    pub fn parse_event(&self, json: impl Into<bytes::Bytes>) -> Result<SharedEvent, EventError> {
+        let json = json.into();
+        let threads = if json.len() < PARALLEL_PARSE_MIN_BYTES {
+            1
+        } else {
+            self.config.threads
+        };
+        SharedEvent::parse_on_threads(json, threads)
+    }
+
     /// Parses an event from JSON and processes it. The JSON is copied first
     /// (the engine's threads need it for as long as they run); a caller that
     /// owns it hands it over with [`SharedEvent::parse`] and
@@ -493,7 +524,7 @@ impl<T: Transform> Engine<T> {
         json: &[u8],
         deadline: Option<Instant>,
     ) -> Result<Invocation, InvocationError> {
-        self.process_shared(&SharedEvent::parse(json.to_vec())?, deadline)
+        self.process_shared(&self.parse_event(json.to_vec())?, deadline)
     }
 
     /// Processes one event. `deadline` is when the invocation times out (none

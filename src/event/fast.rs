@@ -24,21 +24,63 @@ use crate::formats::json::{skip_whitespace, special_bytes};
 /// strings, which the engine needs before it starts (and would otherwise
 /// measure in a pass of its own over every id): the ids read here need no
 /// escaping, so each is its length plus two quotes.
-pub(super) fn parse(json: &[u8]) -> Option<(Event<'_>, usize)> {
+///
+/// With `parts` above one, the records array is read in that many parts at
+/// once, each on a thread of its own (see [`Reader::records`]); the result
+/// is the same.
+pub(super) fn parse(json: &[u8], parts: usize) -> Option<(Event<'_>, usize)> {
+    parse_counting_parts(json, parts).map(|(event, quoted_ids, _)| (event, quoted_ids))
+}
+
+/// [`parse`], and how many parts of the records array were read apart.
+fn parse_counting_parts(json: &[u8], parts: usize) -> Option<(Event<'_>, usize, usize)> {
+    parse_guessing(json, parts, part_starts)
+}
+
+/// Where the parts of a records array start, guessed by [`part_starts`]
+/// (tests guess otherwise).
+type Guess = fn(json: &[u8], from: usize, parts: usize) -> Vec<usize>;
+
+fn parse_guessing(json: &[u8], parts: usize, guess: Guess) -> Option<(Event<'_>, usize, usize)> {
     let mut reader = Reader {
         json,
         at: 0,
         quoted_ids: 0,
+        parts,
+        guess,
+        parts_read: 1,
     };
     let event = reader.event()?;
     reader.skip_space();
-    (reader.at == json.len()).then_some((event, reader.quoted_ids))
+    (reader.at == json.len()).then_some((event, reader.quoted_ids, reader.parts_read))
 }
 
 struct Reader<'a> {
     json: &'a [u8],
     at: usize,
     quoted_ids: usize,
+    /// Into how many parts to split the records array.
+    parts: usize,
+    guess: Guess,
+    /// Into how many it was split.
+    parts_read: usize,
+}
+
+/// Where a run of records ended.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum RunEnd {
+    /// At the start of the part with this index: the next record is its first.
+    AtPart(usize),
+    /// After the records array's closing bracket.
+    Closed,
+}
+
+/// The records of one part, read on a thread of their own.
+struct Part<'a> {
+    records: Vec<EventRecord<'a>>,
+    quoted_ids: usize,
+    at: usize,
+    end: RunEnd,
 }
 
 /// Fields seen so far in one object, to give up on a repeated one (serde
@@ -190,6 +232,64 @@ impl<'a> Reader<'a> {
         if self.empty(b']') {
             return Some(records);
         }
+        self.first_record(&mut records)?;
+        let starts = if self.parts > 1 {
+            (self.guess)(self.json, self.at, self.parts)
+        } else {
+            Vec::new()
+        };
+        if starts.is_empty() {
+            self.run(&mut records, &[])?;
+            return Some(records);
+        }
+        // Each part but the first is read on a thread of its own, from a
+        // guess at where one of its records starts: the next `{` after a
+        // `}` and a comma. A guess can be wrong (a record id may hold
+        // `},{`), so a part is taken only when the part before it ends
+        // exactly where the guess put its start: then the part was read
+        // from a record's start, as this reader would have read it, since
+        // nothing a reader carries from one record to the next matters but
+        // its position. After a wrong guess, the part before it just reads
+        // on, past it; the parts it would have taken are read for nothing.
+        // (Threads are started for the call: about 50 µs, which only events
+        // of a few megabytes repay; see `Engine::parse_event`.)
+        let json = self.json;
+        std::thread::scope(|scope| {
+            let parts: Vec<_> = starts
+                .iter()
+                .enumerate()
+                .map(|(index, &start)| {
+                    let later = &starts[index + 1..];
+                    scope.spawn(move || read_part(json, start, later))
+                })
+                .collect();
+            let mut end = self.run(&mut records, &starts)?;
+            for (index, part) in parts.into_iter().enumerate() {
+                // A part not taken is still waited for (by the scope), and a
+                // panic in one is a panic here.
+                let part = part
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                if end != RunEnd::AtPart(index) {
+                    continue;
+                }
+                let part = part?;
+                records.extend(part.records);
+                self.quoted_ids += part.quoted_ids;
+                self.at = part.at;
+                self.parts_read += 1;
+                end = match part.end {
+                    // Later parts are numbered from this one's successor.
+                    RunEnd::AtPart(later) => RunEnd::AtPart(index + 1 + later),
+                    RunEnd::Closed => RunEnd::Closed,
+                };
+            }
+            (end == RunEnd::Closed).then_some(records)
+        })
+    }
+
+    /// The first record, and room in `records` for the rest.
+    fn first_record(&mut self, records: &mut Vec<EventRecord<'a>>) -> Option<()> {
         let first_at = self.at;
         records.push(self.record()?);
         // Records of one event are mostly alike: room for as many more as
@@ -200,10 +300,27 @@ impl<'a> Reader<'a> {
         // are never touched.
         let first_len = self.at - first_at;
         records.reserve((self.json.len() - self.at) / first_len.max(16) * 3 / 2);
+        Some(())
+    }
+
+    /// Reads the records after one just read, up to the array's end or to
+    /// the first of `part_starts` that a record starts at.
+    fn run(&mut self, records: &mut Vec<EventRecord<'a>>, part_starts: &[usize]) -> Option<RunEnd> {
+        let mut next_part = 0;
         while self.more(b']')? {
+            if next_part < part_starts.len() {
+                self.skip_space();
+                // Past a start a record never began at (a wrong guess).
+                while part_starts.get(next_part).is_some_and(|&s| s < self.at) {
+                    next_part += 1;
+                }
+                if part_starts.get(next_part) == Some(&self.at) {
+                    return Some(RunEnd::AtPart(next_part));
+                }
+            }
             records.push(self.record()?);
         }
-        Some(records)
+        Some(RunEnd::Closed)
     }
 
     fn record(&mut self) -> Option<EventRecord<'a>> {
@@ -283,6 +400,62 @@ impl<'a> Reader<'a> {
             }
         }
     }
+}
+
+/// Reads the records from `start` (the guessed start of a record) to the
+/// end of the array or to the first of `later` (the following parts'
+/// starts) that a record starts at.
+fn read_part<'a>(json: &'a [u8], start: usize, later: &[usize]) -> Option<Part<'a>> {
+    let mut reader = Reader {
+        json,
+        at: start,
+        quoted_ids: 0,
+        parts: 1,
+        guess: part_starts,
+        parts_read: 1,
+    };
+    let mut records = Vec::new();
+    reader.first_record(&mut records)?;
+    let end = reader.run(&mut records, later)?;
+    Some(Part {
+        records,
+        quoted_ids: reader.quoted_ids,
+        at: reader.at,
+        end,
+    })
+}
+
+/// Guesses where to split the records array that goes on from `from` into
+/// `parts` parts of about the same length: for each, the first `{` after
+/// its share of the bytes that follows a `}` and a comma (with whitespace
+/// around them or not), as between two records. At most `parts - 1` starts,
+/// in order; none where no such `{` comes within a window of the share's
+/// start, so that an event with no such place is not scanned to its end.
+fn part_starts(json: &[u8], from: usize, parts: usize) -> Vec<usize> {
+    const WINDOW: usize = 64 * 1024;
+    let share = (json.len() - from) / parts;
+    let mut starts: Vec<usize> = Vec::with_capacity(parts - 1);
+    for part in 1..parts {
+        let target = (from + share * part).max(starts.last().map_or(0, |&s| s + 1));
+        let window = &json[target.min(json.len())..(target + WINDOW).min(json.len())];
+        let found = window
+            .iter()
+            .enumerate()
+            .filter(|&(_, &byte)| byte == b'{')
+            .map(|(offset, _)| target + offset)
+            .find(|&brace| between_records(&json[..brace]));
+        starts.extend(found);
+    }
+    starts
+}
+
+/// Whether `before` ends with `}` and a comma, whitespace aside.
+fn between_records(before: &[u8]) -> bool {
+    let mut bytes = before
+        .iter()
+        .rev()
+        .filter(|byte| !matches!(byte, b' ' | b'\t' | b'\n' | b'\r'));
+    bytes.next() == Some(&b',') && bytes.next() == Some(&b'}')
 }
 
 /// The length of a string's text up to its closing quote, when every byte
@@ -367,7 +540,7 @@ mod tests {
                 serde_json::to_vec(&event).unwrap(),
                 serde_json::to_vec_pretty(&event).unwrap(),
             ] {
-                let (fast, quoted_ids) = parse(&json).expect("the common shape is read");
+                let (fast, quoted_ids) = parse(&json, 1).expect("the common shape is read");
                 let measured: usize = event
                     .records
                     .iter()
@@ -400,7 +573,7 @@ mod tests {
             br#"["i","arn",null,null,null,[]]"#,
         ] {
             assert!(
-                parse(json).is_none(),
+                parse(json, 1).is_none(),
                 "{} was read",
                 String::from_utf8_lossy(json)
             );
@@ -556,7 +729,7 @@ mod tests {
         let mut with_records = 0;
         for _ in 0..1000 {
             let json = event().new_tree(&mut runner).unwrap().current();
-            if let Some((event, _)) = parse(json.as_bytes()) {
+            if let Some((event, _)) = parse(json.as_bytes(), 1) {
                 fast += 1;
                 with_records += usize::from(!event.records.is_empty());
             }
@@ -571,7 +744,13 @@ mod tests {
         /// Whatever the fast reader accepts, serde reads to the same event.
         #[test]
         fn the_fast_path_agrees_with_serde(json in event()) {
-            if let Some((fast, quoted_ids)) = parse(json.as_bytes()) {
+            let whole = parse(json.as_bytes(), 1);
+            for parts in 2..5 {
+                // Split or not, the same event (or the same refusal).
+                let split = parse(json.as_bytes(), parts);
+                prop_assert_eq!(&split, &whole, "in {} parts", parts);
+            }
+            if let Some((fast, quoted_ids)) = whole {
                 let measured: usize = fast
                     .records
                     .iter()
@@ -586,6 +765,77 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_large_event_is_read_in_as_many_parts_as_asked() {
+        let json = EventBuilder::new()
+            .source(SourceKind::Kinesis)
+            .lines((0..5000).map(|n| format!("line {n}")))
+            .to_json();
+        let (whole, quoted_ids) = parse(&json, 1).expect("the common shape");
+        for parts in [2, 3, 8] {
+            let (event, measured, read) = parse_counting_parts(&json, parts).expect("read");
+            assert_eq!(read, parts);
+            assert_eq!(measured, quoted_ids);
+            assert_eq!(event, whole);
+        }
+    }
+
+    /// Every place a part could start: each record's start, and each `},{`
+    /// inside an id.
+    fn every_candidate(json: &[u8], from: usize, _: usize) -> Vec<usize> {
+        (from..json.len())
+            .filter(|&at| json[at] == b'{' && between_records(&json[..at]))
+            .collect()
+    }
+
+    #[test]
+    fn a_wrong_guess_at_a_part_start_is_read_past() {
+        // Ids holding what lies between two records, with and without
+        // whitespace: a part guessed to start there is not taken (the part
+        // before it reads on), and every part that starts at a record is.
+        let records: Vec<String> = (0..20)
+            .map(|n| {
+                format!(
+                    r#"{{"recordId":"{n}}}, {{ }},{{","data":"{}"}}"#,
+                    "QQ==".repeat(n)
+                )
+            })
+            .collect();
+        let json = format!(r#"{{"records":[{}]}}"#, records.join(",\n "));
+        let candidates = every_candidate(json.as_bytes(), 0, 0);
+        assert_eq!(
+            candidates.len(),
+            20 * 2 + 19,
+            "two in each id, and 19 between records"
+        );
+        let (event, quoted_ids, read) =
+            parse_guessing(json.as_bytes(), 2, every_candidate).expect("read");
+        assert_eq!(read, 20, "one part for each record");
+        assert_eq!((event, quoted_ids), parse(json.as_bytes(), 1).unwrap());
+        assert_eq!(
+            parse(json.as_bytes(), 1).unwrap().0,
+            by_serde(json.as_bytes()).unwrap()
+        );
+    }
+
+    #[test]
+    fn a_part_that_cannot_be_read_fast_sends_the_event_to_serde() {
+        let mut json = EventBuilder::new()
+            .lines((0..100).map(|n| format!("line {n}")))
+            .to_json();
+        // An escape in the last record's id: only the last part sees it.
+        let at = json.len() - 30;
+        let id = json[..at]
+            .windows(12)
+            .rposition(|w| w == b"\"recordId\":\"")
+            .unwrap()
+            + 12;
+        json.splice(id..id, *br"\u0041");
+        assert!(parse(&json, 1).is_none());
+        assert!(parse(&json, 4).is_none());
+        assert!(by_serde(&json).is_ok());
     }
 
     #[test]

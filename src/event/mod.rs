@@ -217,13 +217,17 @@ impl<'a> Event<'a> {
     pub fn from_slice(json: &'a [u8]) -> Result<Event<'a>, EventError> {
         // The usual shape first, at a fraction of serde's cost; serde for
         // everything else (see `fast`).
-        Self::parse_measured(json).map(|(event, _)| event)
+        Self::parse_measured(json, 1).map(|(event, _)| event)
     }
 
     /// [`Event::from_slice`], and the sum of the ids' quoted lengths when the
-    /// fast path read the event (see `fast::parse`).
-    fn parse_measured(json: &'a [u8]) -> Result<(Event<'a>, Option<usize>), EventError> {
-        if let Some((event, quoted_ids)) = fast::parse(json) {
+    /// fast path read the event (see `fast::parse`), its records in `parts`
+    /// parts at once.
+    fn parse_measured(
+        json: &'a [u8],
+        parts: usize,
+    ) -> Result<(Event<'a>, Option<usize>), EventError> {
+        if let Some((event, quoted_ids)) = fast::parse(json, parts) {
             return Ok((event, Some(quoted_ids)));
         }
         serde_json::from_slice(json)
@@ -323,8 +327,33 @@ impl SharedEvent {
     /// Parses an event from JSON it takes ownership of (a `Vec<u8>`, a
     /// `bytes::Bytes` such as an HTTP body): the records borrow from it.
     pub fn parse(json: impl Into<bytes::Bytes>) -> Result<SharedEvent, EventError> {
+        Self::parse_on_threads(json, 1)
+    }
+
+    /// [`SharedEvent::parse`], reading the records on up to `threads`
+    /// threads (started for the call) when the event has the usual shape.
+    /// The event is the same; only a large one is read sooner, since
+    /// starting a thread costs about 50 µs:
+    /// [`Engine::parse_event`](crate::Engine::parse_event) decides from the
+    /// engine's settings.
+    ///
+    /// ```
+    /// use firehose_transform::SharedEvent;
+    ///
+    /// let json = firehose_transform::testing::EventBuilder::new()
+    ///     .lines((0..1000).map(|n| format!("line {n}")))
+    ///     .to_json();
+    /// let event = SharedEvent::parse_on_threads(json.clone(), 4)?;
+    /// assert_eq!(event.get(), SharedEvent::parse(json)?.get());
+    /// # Ok::<(), firehose_transform::EventError>(())
+    /// ```
+    pub fn parse_on_threads(
+        json: impl Into<bytes::Bytes>,
+        threads: usize,
+    ) -> Result<SharedEvent, EventError> {
         EventCell::try_new(json.into(), |json| {
-            Event::parse_measured(json).map(|(event, quoted_ids)| Measured { event, quoted_ids })
+            Event::parse_measured(json, threads.max(1))
+                .map(|(event, quoted_ids)| Measured { event, quoted_ids })
         })
         .map(|cell| SharedEvent(std::sync::Arc::new(cell)))
     }

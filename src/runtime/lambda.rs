@@ -27,7 +27,6 @@ use lambda_runtime::tracing::{self, Instrument};
 use lambda_runtime_api_client::body::Body;
 use lambda_runtime_api_client::{build_request, PooledClient};
 
-use crate::event::SharedEvent;
 use crate::telemetry::MetricsConfig;
 use crate::transform::Transform;
 
@@ -210,7 +209,7 @@ fn answer<T: Transform>(
     body: bytes::Bytes,
     deadline: Option<Instant>,
 ) -> Answer {
-    let event = match SharedEvent::parse(body) {
+    let event = match served.engine.parse_event(body) {
         Ok(event) => event,
         Err(error) => return Answer::failed("MalformedFirehoseEvent", &error),
     };

@@ -569,7 +569,10 @@ fn local_event<T: Transform>(
         mapped::read(&args.path)
     }
     .map_err(LocalError::Input)?;
-    let event = SharedEvent::parse(json).map_err(|e| LocalError::Invocation(e.into()))?;
+    let event = engine
+        .engine
+        .parse_event(json)
+        .map_err(|e| LocalError::Invocation(e.into()))?;
     let invocation = process_locally(engine, metrics, &event)?;
     emit(&invocation, args.decode, out).map_err(LocalError::Output)
 }
