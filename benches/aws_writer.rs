@@ -220,7 +220,7 @@ fn reingest_when_everything_fits(c: &mut Criterion) {
     group.bench_function("process-record, no layer", |b| {
         b.iter(|| {
             let invocation = engine.process_shared(black_box(&shared), None);
-            black_box(invocation.expect("the event fits").response.into_json())
+            black_box(invocation.expect("the event fits").response.into_chunks())
         })
     });
     group.bench_function("process-record, REINGEST=firehose", |b| {
@@ -229,7 +229,7 @@ fn reingest_when_everything_fits(c: &mut Criterion) {
                 .process_shared(black_box(&shared), None)
                 .expect("the event fits");
             layer.apply(&engine, &event, &mut invocation, None);
-            black_box(invocation.response.into_json())
+            black_box(invocation.response.into_chunks())
         })
     });
     group.finish();

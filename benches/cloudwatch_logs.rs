@@ -62,7 +62,7 @@ fn processor(c: &mut Criterion<CpuTime>) {
                 raw.process_shared(&parse(black_box(&body)), None)
                     .unwrap()
                     .response
-                    .into_json(),
+                    .into_chunks(),
             )
         })
     });
@@ -77,7 +77,7 @@ fn processor(c: &mut Criterion<CpuTime>) {
                     .process_shared(&parse(black_box(&body)), None)
                     .unwrap()
                     .response
-                    .into_json(),
+                    .into_chunks(),
             )
         })
     });
@@ -95,7 +95,7 @@ fn processor(c: &mut Criterion<CpuTime>) {
                     .process_shared(&parse(black_box(&body)), None)
                     .unwrap()
                     .response
-                    .into_json(),
+                    .into_chunks(),
             )
         })
     });

@@ -68,7 +68,7 @@ fn bench_with<T: Transform, M: Measurement>(
                 .parse_event(black_box(body.clone()))
                 .expect("valid event");
             let invocation = engine.process_shared(&event, None).expect("the event fits");
-            black_box(invocation.response.into_json())
+            black_box(invocation.response.into_chunks())
         })
     });
     group.finish();

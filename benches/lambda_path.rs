@@ -229,7 +229,7 @@ fn lambda_path(c: &mut Criterion) {
                 .parse_event(black_box(body.clone()))
                 .expect("valid event");
             let invocation = engine.process_shared(&event, None).expect("the event fits");
-            black_box(invocation.response.into_json())
+            black_box(invocation.response.into_chunks())
         })
     });
 

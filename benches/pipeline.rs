@@ -124,7 +124,7 @@ fn pipeline(c: &mut Criterion) {
                 let event = SharedEvent::parse(black_box(body.clone())).expect("valid event");
                 let invocation = engine.process_shared(&event, None).expect("the event fits");
                 assert_eq!(invocation.summary.failed(), 0);
-                black_box(invocation.response.into_json())
+                black_box(invocation.response.into_chunks())
             })
         });
     }

@@ -15,6 +15,9 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::ops::Range;
+
+use bytes::Bytes;
 
 use serde::{Deserialize, Serialize};
 
@@ -66,6 +69,21 @@ struct Entry {
     metadata: Option<Box<Metadata>>,
 }
 
+/// Part of a response's JSON, from offset `start` of the whole.
+#[derive(Debug, Clone)]
+struct Piece {
+    start: usize,
+    bytes: PieceBytes,
+}
+
+#[derive(Debug, Clone)]
+enum PieceBytes {
+    /// A range of the response's own JSON.
+    Own(Range<usize>),
+    /// A range of a buffer the entries were written in.
+    InPlace(Bytes, Range<usize>),
+}
+
 /// A range of bytes in one of the response's buffers.
 #[derive(Debug, Clone, Copy)]
 enum Span {
@@ -92,8 +110,11 @@ pub struct ResponseRecordRef<'a> {
 ///
 /// The response is its own JSON: each record pushed is written at once, in
 /// the compact form Firehose reads, so the finished response is sent as it
-/// is ([`into_json`](Response::into_json)) without another pass or copy, and
-/// its exact length is always known ([`serialized_len`](Response::serialized_len)).
+/// is ([`into_chunks`](Response::into_chunks), or
+/// [`into_json`](Response::into_json) in one piece) without another pass,
+/// and its exact length is always known ([`serialized_len`](Response::serialized_len)).
+/// Runs of entries the engine's threads wrote stay in their buffers, as
+/// pieces of the JSON, rather than being copied into the response's own.
 ///
 /// ```
 /// use firehose_transform::response::{RecordResult, Response};
@@ -111,8 +132,15 @@ pub struct ResponseRecordRef<'a> {
 /// ```
 #[derive(Debug, Clone)]
 pub struct Response {
-    /// `{"records":[` and every entry so far, without the closing `]}`.
+    /// What the response wrote itself: `{"records":[` and the entries after
+    /// it, without the closing `]}`; with `pieces`, only some of them.
     json: Vec<u8>,
+    /// The JSON so far in order, when some of it is not in `json` (runs of
+    /// entries the engine's threads wrote); empty while `json` is all of it.
+    pieces: Vec<Piece>,
+    /// The length of the JSON so far (without the closing `]}`): offsets
+    /// into it (an entry's id, result and data) count across the pieces.
+    len: usize,
     entries: Vec<Entry>,
     /// The ids that needed escaping, as received (rare: Firehose's ids are digits).
     escaped_ids: String,
@@ -449,6 +477,8 @@ impl Response {
     pub fn with_capacity(kafka: bool, records: usize, bytes: usize) -> Self {
         let mut response = Response {
             json: Vec::new(),
+            pieces: Vec::new(),
+            len: OPENING.len(),
             entries: Vec::with_capacity(records),
             escaped_ids: String::new(),
             kafka,
@@ -479,6 +509,12 @@ impl Response {
     /// The bytes of JSON that fit without regrowing.
     pub(crate) fn spare_capacity(&self) -> usize {
         self.json.capacity() - self.json.len()
+    }
+
+    /// The bytes of JSON the response wrote itself (the rest stayed where
+    /// the engine's threads wrote it).
+    pub(crate) fn own_len(&self) -> usize {
+        self.json.len()
     }
 
     /// Whether the payload key is `kafkaRecordValue`.
@@ -592,7 +628,8 @@ impl Response {
         metadata: &Metadata,
     ) {
         let first = self.entries.is_empty();
-        let start = self.json.len() - usize::from(first);
+        let start = self.len - usize::from(first);
+        let from = self.json.len();
         let layout = write_entry(
             &mut self.json,
             EntryText {
@@ -604,6 +641,7 @@ impl Response {
                 metadata,
             },
         );
+        self.wrote_own(from);
         let metadata = (result == RecordResult::Ok && !metadata.is_empty())
             .then(|| Box::new(metadata.clone()));
         self.add_entry(start, &layout, record_id, result, metadata);
@@ -622,9 +660,91 @@ impl Response {
     ) {
         debug_assert_eq!(text.first(), Some(&b','));
         let skip = usize::from(self.entries.is_empty());
+        let from = self.json.len();
         self.json.extend_from_slice(&text[skip..]);
-        let start = self.json.len() - text.len();
+        self.wrote_own(from);
+        let start = self.len - text.len();
         self.add_entry(start, layout, record_id, result, metadata);
+    }
+
+    /// [`push_written`](Response::push_written) without copying: the entry
+    /// at `at` in `buffer` (where [`write_entry`] wrote it, with a leading
+    /// comma) becomes part of the response where it is. Entries that follow
+    /// each other in one buffer make one piece.
+    pub(crate) fn push_written_in_place(
+        &mut self,
+        buffer: &Bytes,
+        at: usize,
+        layout: &EntryLayout,
+        record_id: &str,
+        result: RecordResult,
+        metadata: Option<Box<Metadata>>,
+    ) {
+        debug_assert_eq!(buffer.get(at), Some(&b','));
+        let from = at + usize::from(self.entries.is_empty());
+        let to = at + layout.len;
+        if self.pieces.is_empty() {
+            self.pieces.push(Piece {
+                start: 0,
+                bytes: PieceBytes::Own(0..self.json.len()),
+            });
+        }
+        match self.pieces.last_mut().map(|piece| &mut piece.bytes) {
+            Some(PieceBytes::InPlace(last, range))
+                if last.as_ptr() == buffer.as_ptr() && range.end == from =>
+            {
+                range.end = to;
+            }
+            _ => self.pieces.push(Piece {
+                start: self.len,
+                bytes: PieceBytes::InPlace(buffer.clone(), from..to),
+            }),
+        }
+        self.len += to - from;
+        let start = self.len - layout.len;
+        self.add_entry(start, layout, record_id, result, metadata);
+    }
+
+    /// Counts the bytes written at the end of the response's own JSON from
+    /// `from` into the whole.
+    fn wrote_own(&mut self, from: usize) {
+        let to = self.json.len();
+        match self.pieces.last_mut().map(|piece| &mut piece.bytes) {
+            None => {}
+            Some(PieceBytes::Own(range)) if range.end == from => range.end = to,
+            Some(_) => self.pieces.push(Piece {
+                start: self.len,
+                bytes: PieceBytes::Own(from..to),
+            }),
+        }
+        self.len += to - from;
+    }
+
+    /// The JSON's pieces in order, each with where it starts in the whole.
+    fn pieces(&self) -> impl Iterator<Item = (usize, &[u8])> + '_ {
+        let whole = self.pieces.is_empty().then_some((0, &self.json[..]));
+        whole.into_iter().chain(self.pieces.iter().map(|piece| {
+            let bytes = match &piece.bytes {
+                PieceBytes::Own(range) => &self.json[range.clone()],
+                PieceBytes::InPlace(buffer, range) => &buffer[range.clone()],
+            };
+            (piece.start, bytes)
+        }))
+    }
+
+    /// The bytes from `from` to `to` of the JSON, which lie in one piece
+    /// (an id, a payload).
+    fn bytes_at(&self, from: usize, to: usize) -> &[u8] {
+        if self.pieces.is_empty() {
+            return &self.json[from..to];
+        }
+        let piece = &self.pieces[self.pieces.partition_point(|p| p.start <= from) - 1];
+        let (bytes, range) = match &piece.bytes {
+            PieceBytes::Own(range) => (&self.json[..], range),
+            PieceBytes::InPlace(buffer, range) => (&buffer[..], range),
+        };
+        let offset = range.start + from - piece.start;
+        &bytes[offset..offset + (to - from)]
     }
 
     /// Records the entry whose JSON starts at `start` (where its comma is,
@@ -657,7 +777,7 @@ impl Response {
             metadata,
         });
         debug_assert_eq!(
-            self.json.len() - start,
+            self.len - start,
             layout.len,
             "the entry's layout and its JSON agree"
         );
@@ -717,7 +837,7 @@ impl Response {
     /// A piece of the JSON that is a whole string's contents (an id, a
     /// payload), so it is UTF-8 by construction.
     fn json_str(&self, start: usize, end: usize) -> &str {
-        std::str::from_utf8(&self.json[start..end])
+        std::str::from_utf8(self.bytes_at(start, end))
             .expect("ids and payloads are written from strings, whole")
     }
 
@@ -729,27 +849,67 @@ impl Response {
         out
     }
 
-    /// The response as JSON bytes, without copying them when no result was
-    /// changed after it was written (the usual case).
+    /// The response as JSON bytes in one buffer, without copying them when
+    /// the response wrote all of them itself and no result was changed after
+    /// it was written. See [`into_chunks`](Response::into_chunks) to send it
+    /// without joining its pieces.
     pub fn into_json(mut self) -> Vec<u8> {
-        if self.rewritten {
+        if self.rewritten || !self.pieces.is_empty() {
             return self.to_json();
         }
         self.json.extend_from_slice(CLOSING);
         self.json
     }
 
+    /// The response as the pieces of its JSON, in order, without copying
+    /// them (unless a result was changed after it was written): what to hand
+    /// to a writer or an HTTP body that takes a list of buffers.
+    ///
+    /// ```
+    /// use firehose_transform::response::{RecordResult, Response};
+    ///
+    /// let mut response = Response::new(false);
+    /// response.push_encoded("r1", RecordResult::Ok, Some("aGk="), &Default::default());
+    /// let json = response.to_json();
+    /// assert_eq!(response.into_chunks().concat(), json);
+    /// ```
+    pub fn into_chunks(mut self) -> Vec<Bytes> {
+        if self.rewritten {
+            return vec![Bytes::from(self.to_json())];
+        }
+        if self.pieces.is_empty() {
+            self.json.extend_from_slice(CLOSING);
+            return vec![Bytes::from(self.json)];
+        }
+        let own = Bytes::from(std::mem::take(&mut self.json));
+        let mut chunks: Vec<Bytes> = (self.pieces.into_iter())
+            .map(|piece| match piece.bytes {
+                PieceBytes::Own(range) => own.slice(range),
+                PieceBytes::InPlace(buffer, range) => buffer.slice(range),
+            })
+            .collect();
+        chunks.push(Bytes::from_static(CLOSING));
+        chunks
+    }
+
     /// Writes the response's JSON to `writer`.
     pub fn write_json<W: std::io::Write>(&self, mut writer: W) -> std::io::Result<()> {
         // Unchanged runs of entries go out as they are; a changed result is
-        // written in place of the one the JSON holds.
-        let mut from = 0;
-        for entry in self.entries.iter().filter(|e| e.result != e.written) {
-            writer.write_all(&self.json[from..entry.result_at])?;
-            writer.write_all(entry.result.as_str().as_bytes())?;
-            from = entry.result_at + entry.written.as_str().len();
+        // written in place of the one the JSON holds (a result's name is
+        // never split between pieces).
+        let mut changed = (self.entries.iter())
+            .filter(|e| e.result != e.written)
+            .peekable();
+        for (start, bytes) in self.pieces() {
+            let mut from = 0;
+            while let Some(entry) = changed.next_if(|e| e.result_at < start + bytes.len()) {
+                let at = entry.result_at - start;
+                writer.write_all(&bytes[from..at])?;
+                writer.write_all(entry.result.as_str().as_bytes())?;
+                from = at + entry.written.as_str().len();
+            }
+            writer.write_all(&bytes[from..])?;
         }
-        writer.write_all(&self.json[from..])?;
         writer.write_all(CLOSING)
     }
 }
@@ -876,6 +1036,102 @@ mod tests {
             Just(RecordResult::Dropped),
             Just(RecordResult::ProcessingFailed)
         ]
+    }
+
+    #[test]
+    fn entries_in_other_buffers_read_and_write_as_if_copied() {
+        // Entries written elsewhere, as the engine's threads do: some joined
+        // where they are (the first of them, which loses its comma, and two
+        // with a gap between them in one buffer), some copied, some written
+        // by the response itself; then results changed in every kind.
+        let key = Metadata::with_partition_keys([("k", "v")]);
+        let entry = |id: &'static str, result, data: Option<&'static str>| EntryText {
+            result,
+            data: data.map(Data::Encoded),
+            metadata: if data.is_some() { &key } else { &NO_METADATA },
+            ..EntryText::failed(false, id)
+        };
+        let mut first = Vec::new();
+        let layouts: Vec<_> = [
+            entry("a", RecordResult::Ok, Some("YQ==")),
+            entry("b\"quoted\"", RecordResult::ProcessingFailed, None),
+            entry("c", RecordResult::Ok, Some("Yw==")),
+            entry("d", RecordResult::Dropped, None),
+        ]
+        .into_iter()
+        .map(|e| (write_entry(&mut first, e), first.len()))
+        .collect();
+        let first = Bytes::from(first);
+        let mut second = Vec::new();
+        let copied = write_entry(&mut second, entry("e", RecordResult::Ok, Some("ZQ==")));
+
+        let mut response = Response::new(false);
+        let mut expected = Response::new(false);
+        let metadata = |r: RecordResult| (r == RecordResult::Ok).then(|| Box::new(key.clone()));
+        let ids = ["a", "b\"quoted\"", "c", "d"];
+        let results = [
+            RecordResult::Ok,
+            RecordResult::ProcessingFailed,
+            RecordResult::Ok,
+            RecordResult::Dropped,
+        ];
+        let data = [Some("YQ=="), None, Some("Yw=="), None];
+        // a and b in place, one piece; c left out; d in place, a new piece.
+        let mut at = 0;
+        for (i, (layout, end)) in layouts.iter().enumerate() {
+            if i != 2 {
+                response.push_written_in_place(
+                    &first,
+                    at,
+                    layout,
+                    ids[i],
+                    results[i],
+                    metadata(results[i]),
+                );
+                let meta = if results[i] == RecordResult::Ok {
+                    &key
+                } else {
+                    &NO_METADATA
+                };
+                expected.push_encoded(ids[i], results[i], data[i], meta);
+            }
+            at = *end;
+        }
+        response.push_encoded("own", RecordResult::Dropped, None, &NO_METADATA);
+        expected.push_encoded("own", RecordResult::Dropped, None, &NO_METADATA);
+        response.push_written(
+            &second,
+            &copied,
+            "e",
+            RecordResult::Ok,
+            metadata(RecordResult::Ok),
+        );
+        expected.push_encoded("e", RecordResult::Ok, Some("ZQ=="), &key);
+        assert_eq!(response.pieces.len(), 4, "{:?}", response.pieces);
+
+        let check = |response: &Response, expected: &Response| {
+            let json = expected.to_json();
+            assert_eq!(
+                String::from_utf8(response.to_json()).unwrap(),
+                String::from_utf8(json.clone()).unwrap()
+            );
+            assert_eq!(response.serialized_len(), json.len());
+            assert_eq!(response.clone().into_json(), json);
+            assert_eq!(response.clone().into_chunks().concat(), json);
+            assert!(response.records().eq(expected.records()));
+            let wire: WireResponse = serde_json::from_slice(&json).unwrap();
+            assert_eq!(wire.records.len(), response.len());
+        };
+        check(&response, &expected);
+        for (index, result) in [
+            (1, RecordResult::Dropped),
+            (2, RecordResult::ProcessingFailed),
+            (3, RecordResult::Dropped),
+        ] {
+            assert!(response.set_result(index, result));
+            assert!(expected.set_result(index, result));
+        }
+        check(&response, &expected);
     }
 
     proptest! {

@@ -584,7 +584,7 @@ fn serve<T: Transform>(
         log(&forwarded, metrics);
         match serde_json::to_vec(&forwarded.response) {
             Ok(json) => Answer {
-                body: Ok(json),
+                body: Ok(vec![json.into()]),
                 end_process: forwarded.left_running,
             },
             Err(error) => Answer::failed("InternalError", &error),

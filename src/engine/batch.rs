@@ -22,6 +22,8 @@ use std::time::{Duration, Instant};
 use crate::codec;
 use crate::event::{Event, EventRecord, SourceKind};
 use crate::formats::json::quoted_len;
+use bytes::Bytes;
+
 use crate::response::{
     write_entry, Data, EntryLayout, EntryText, Metadata, RecordResult, Response, NO_METADATA,
 };
@@ -446,9 +448,61 @@ fn kept(kafka: bool, wire: &EventRecord<'_>, scratch: &mut Scratch, entries: &mu
     }
 }
 
-/// The bytes of a block's entries: those its threads wrote, and the data
-/// of the records answered as received.
-fn written_len(records: &[EventRecord<'_>], done: &[Done], entries: &[u8]) -> usize {
+/// The entries a thread wrote for one block, read in order by the assembler.
+struct Written<'b> {
+    /// The entries, when they join the response where they are.
+    in_place: Option<Bytes>,
+    /// The entries, when they are copied.
+    entries: &'b [u8],
+    /// Where the next entry starts.
+    next: usize,
+}
+
+impl Written<'_> {
+    /// Adds the next entry, laid out as `entry`, to the response.
+    fn push(
+        &mut self,
+        response: &mut Response,
+        entry: &EntryLayout,
+        id: &str,
+        result: RecordResult,
+        metadata: Option<Box<Metadata>>,
+    ) {
+        let at = self.next;
+        self.next += entry.len;
+        match &self.in_place {
+            Some(buffer) => response.push_written_in_place(buffer, at, entry, id, result, metadata),
+            None => {
+                let text = &self.entries[at..self.next];
+                response.push_written(text, entry, id, result, metadata)
+            }
+        }
+    }
+
+    /// Leaves the next entry out (it did not fit).
+    fn skip(&mut self, entry: &EntryLayout) {
+        self.next += entry.len;
+    }
+}
+
+/// Runs of written entries shorter than this on average are copied into
+/// the response rather than left where they are (see `assemble`).
+const IN_PLACE_MIN_BYTES: usize = 16 * 1024;
+
+/// How many runs of entries written by its thread a block's results make,
+/// between records whose entries the assembler writes.
+fn runs_written(done: &[Done]) -> usize {
+    let by_thread = |done: &Done| !matches!(done, Done::AsReceived { .. });
+    let starts = done
+        .windows(2)
+        .filter(|w| by_thread(&w[1]) && !by_thread(&w[0]));
+    usize::from(done.first().is_some_and(by_thread)) + starts.count()
+}
+
+/// The bytes a block adds to the response's own JSON: the entries its
+/// thread wrote, unless they stay where they are (`entries` is then
+/// empty), and the data of the records answered as received.
+fn own_len(records: &[EventRecord<'_>], done: &[Done], entries: &[u8]) -> usize {
     let as_received: usize = done
         .iter()
         .zip(records)
@@ -458,8 +512,8 @@ fn written_len(records: &[EventRecord<'_>], done: &[Done], entries: &[u8]) -> us
     entries.len() + as_received
 }
 
-/// The response's size, estimated from its first block: all the records'
-/// data growing as the first block's did (JSON conversion about doubles it,
+/// The response's own size, estimated from its first block: all the
+/// records' data growing as the first block's did (JSON conversion about doubles it,
 /// a filter shrinks it), up to the budget. Regrowing a 6 MB response at the
 /// end copies all of it and faults in twice the pages (a third of a JSON
 /// pipeline's time, measured), while a response sized for the whole budget
@@ -548,25 +602,30 @@ pub(super) fn assemble(
         } = &mut *results;
         let start = run.block_start(block);
         let block_records = &records[start..run.block_end(block)];
-        let written = written_len(block_records, done, entries);
+        // The block's entries join the response where the thread wrote them
+        // when they come in long runs (copying them was a third of the
+        // assembling thread's time on an Apache event); short runs, between
+        // records answered as received, are copied rather than making the
+        // response a list of many small pieces.
+        let in_place = (entries.len() >= IN_PLACE_MIN_BYTES * runs_written(done))
+            .then(|| Bytes::from(std::mem::take(entries)));
+        let own = own_len(block_records, done, entries);
         if block == 0 {
-            response.reserve(estimated_len(plan, block_records, written, config));
+            response.reserve(estimated_len(plan, block_records, own, config));
         }
-        let needed = written + ENTRY_FRAMING * block_records.len();
+        let needed = own + ENTRY_FRAMING * block_records.len();
         if response.spare_capacity() < needed {
             // Short of the estimate: the response doubles, but never past
             // the budget, which it cannot outgrow (doubling alone copied 6 MB
             // into a new 12 MB buffer when Apache lines as JSON filled a 6 MB
             // budget).
             let left = config.response_budget - response.serialized_len();
-            response.reserve(response.serialized_len().max(needed).min(left));
+            response.reserve(response.own_len().max(needed).min(left));
         }
-        // Where the next written entry starts in the block's buffer.
-        let mut next_entry = 0;
-        let mut take_entry = |layout: &EntryLayout| {
-            let text = &entries[next_entry..next_entry + layout.len];
-            next_entry += layout.len;
-            text
+        let mut written = Written {
+            in_place,
+            entries,
+            next: 0,
         };
         for (offset, wire) in block_records.iter().enumerate() {
             let index = start + offset;
@@ -578,8 +637,8 @@ pub(super) fn assemble(
             let failure = match done.get_mut(offset) {
                 None => Some(Failure::new(DEADLINE)),
                 Some(Done::Failed(entry, failure)) => {
-                    response.push_written(
-                        take_entry(entry),
+                    written.push(
+                        &mut response,
                         entry,
                         id,
                         RecordResult::ProcessingFailed,
@@ -591,13 +650,7 @@ pub(super) fn assemble(
                 Some(Done::Dropped(entry)) => {
                     // Shorter than the failed entry reserved for it: it always fits.
                     slack += failed_len(entry.quoted_id_len()) - added(entry);
-                    response.push_written(
-                        take_entry(entry),
-                        entry,
-                        id,
-                        RecordResult::Dropped,
-                        None,
-                    );
+                    written.push(&mut response, entry, id, RecordResult::Dropped, None);
                     summary.dropped += 1;
                     continue;
                 }
@@ -606,17 +659,17 @@ pub(super) fn assemble(
                     metadata,
                     output_len,
                 }) => {
-                    let text = take_entry(entry);
                     // The failed entry is already paid for; an Ok entry may
                     // be shorter (empty output) or longer.
                     let failed_len = failed_len(entry.quoted_id_len());
                     if added(entry) <= slack + failed_len {
                         slack = slack + failed_len - added(entry);
-                        response.push_written(text, entry, id, RecordResult::Ok, metadata.take());
+                        written.push(&mut response, entry, id, RecordResult::Ok, metadata.take());
                         summary.ok += 1;
                         summary.data_bytes_out += *output_len as u64;
                         None
                     } else {
+                        written.skip(entry);
                         Some(over_budget(added(entry), slack + failed_len, config))
                     }
                 }
@@ -658,9 +711,10 @@ pub(super) fn assemble(
         }
         if results.complete {
             // Its entries are in the response now: its buffers go to the
-            // blocks still to run. So what the batch holds at once is the
-            // response and the blocks the threads are ahead of this loop,
-            // not every output of the event.
+            // blocks still to run (but the entries' buffer when the response
+            // holds it). So what the batch holds at once is the response and
+            // the blocks the threads are ahead of this loop, not every
+            // output of the event.
             let (mut done, mut entries) = (
                 std::mem::take(&mut results.results),
                 std::mem::take(&mut results.entries),

@@ -1092,6 +1092,133 @@ mod tests {
         }
     }
 
+    /// Doubles each record, but answers those starting "same" unchanged and
+    /// drops those starting "drop".
+    struct DoubleButSame;
+
+    impl Transform for DoubleButSame {
+        type Item<'a> = &'a [u8];
+        fn parse<'a>(&self, record: &Record<'a>, _: &mut Context) -> Result<&'a [u8], Failure> {
+            Ok(record.data)
+        }
+        fn filter(&self, item: &&[u8], _: &mut Context) -> bool {
+            !item.starts_with(b"drop")
+        }
+        fn convert(&self, item: &[u8], out: &mut Output, _cx: &mut Context) -> Result<(), Failure> {
+            out.write(item);
+            if !item.starts_with(b"same") {
+                out.write(item);
+            }
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn entries_left_where_their_thread_wrote_them_make_the_same_response() {
+        // Blocks of long entries join the response where their thread wrote
+        // them, between entries the assembler writes (every 40th record is
+        // answered as received); under a budget that runs out half-way, some
+        // are left out of a block's run while shorter ones after them (every
+        // fifth line, and the dropped ones) still fit. The response must
+        // still be exactly what the greedy in-order rule gives.
+        let lines: Vec<String> = (0..2000)
+            .map(|n| {
+                let head = match n % 40 {
+                    7 => "same",
+                    13 | 29 => "drop",
+                    _ => "line",
+                };
+                let len = if n % 5 == 3 { 10 } else { 290 };
+                format!("{head} {n:04} {}", "x".repeat(len))
+            })
+            .collect();
+        let event = EventBuilder::new().lines(&lines).build();
+        let full_len = Engine::new(DoubleButSame)
+            .process(&event, None)
+            .expect("fits")
+            .response
+            .serialized_len();
+        for budget in [DEFAULT_RESPONSE_BUDGET, full_len / 2] {
+            for threads in [1, 2] {
+                let config = EngineConfig {
+                    threads,
+                    parallel_min_bytes: 0,
+                    response_budget: budget,
+                    ..EngineConfig::default()
+                };
+                let engine = Engine::with_config(DoubleButSame, config);
+                let invocation = engine.process(&event, None).expect("the event fits");
+                let response = invocation.response.clone();
+                let chunks = response.clone().into_chunks();
+                assert!(chunks.len() > 3, "{} pieces: none in place", chunks.len());
+                let json = response.to_json();
+                assert_eq!(chunks.concat(), json);
+                assert_eq!(response.clone().into_json(), json);
+                assert_eq!(json.len(), response.serialized_len());
+                let mut written = Vec::new();
+                response.write_json(&mut written).unwrap();
+                assert_eq!(written, json);
+
+                // The greedy rule, from the entries' sizes: each record in
+                // turn is Ok if its entry fits in what is left once a failed
+                // entry is kept for every record after it (a dropped record
+                // always fits, and gives back what its entry saves).
+                let sizer = Response::new(false);
+                let ids: Vec<&str> = event.records.iter().map(|r| &*r.record_id).collect();
+                let failed = |i: usize| sizer.failed_entry_len(ids[i], i == 0);
+                let floor: usize =
+                    r#"{"records":[]}"#.len() + (0..ids.len()).map(failed).sum::<usize>();
+                let mut slack = budget - floor;
+                let processed = Processed::new(invocation);
+                processed.assert_contract_within(&event, budget);
+                let mut over_budget = 0;
+                let mut fit_after_the_first_left_out = 0;
+                for (i, line) in lines.iter().enumerate() {
+                    if line.starts_with("drop") {
+                        // A dropped entry is shorter than a failed one.
+                        let dropped = sizer.entry_len(
+                            ids[i],
+                            RecordResult::Dropped,
+                            None,
+                            &Metadata::default(),
+                            i == 0,
+                        );
+                        slack += failed(i) - dropped;
+                        assert!(processed.is_dropped(i), "record {i}");
+                        fit_after_the_first_left_out += usize::from(over_budget > 0);
+                        continue;
+                    }
+                    let output = if line.starts_with("same") {
+                        line.clone()
+                    } else {
+                        line.repeat(2)
+                    };
+                    let ok_len = sizer.entry_len(
+                        ids[i],
+                        RecordResult::Ok,
+                        Some(crate::codec::encoded_len(output.len())),
+                        &Metadata::default(),
+                        i == 0,
+                    );
+                    if ok_len <= slack + failed(i) {
+                        slack = slack + failed(i) - ok_len;
+                        assert_eq!(processed.text(i), output, "record {i}");
+                        fit_after_the_first_left_out += usize::from(over_budget > 0);
+                    } else {
+                        over_budget += 1;
+                        assert_eq!(processed.failure_reason(i), Some(OVER_BUDGET), "record {i}");
+                    }
+                }
+                assert_eq!(over_budget > 0, budget < full_len, "budget {budget}");
+                assert_eq!(
+                    fit_after_the_first_left_out > 20,
+                    budget < full_len,
+                    "{fit_after_the_first_left_out} fit after one was left out"
+                );
+            }
+        }
+    }
+
     #[test]
     fn unchanged_output_reuses_the_input_base64() {
         let event = EventBuilder::new()

@@ -18,10 +18,14 @@
 //! Firehose functions ([`run`](crate::run)) and the Kinesis forwarder serve
 //! through it.
 
+use std::collections::VecDeque;
+use std::pin::Pin;
 use std::process::ExitCode;
+use std::task::Poll;
 use std::time::{Duration, Instant, SystemTime};
 
 use http::{Method, Request, Response};
+use http_body::{Frame, SizeHint};
 use http_body_util::BodyExt;
 use lambda_runtime::tracing::{self, Instrument};
 use lambda_runtime_api_client::body::Body;
@@ -49,8 +53,8 @@ pub(crate) struct Diagnostic {
 
 /// What a handler makes of one invocation.
 pub(crate) struct Answer {
-    /// The response body, or the error.
-    pub body: Result<Vec<u8>, Diagnostic>,
+    /// The response body (in pieces, sent one after another), or the error.
+    pub body: Result<Vec<bytes::Bytes>, Diagnostic>,
     /// A thread was left inside the transform: end the process once the
     /// answer is sent, so that Lambda starts a clean one for the next.
     pub end_process: bool,
@@ -163,7 +167,7 @@ async fn invocation(
         request = request.header(INVOCATION_ID, id);
     }
     let request: Request<Body> = match answer {
-        Ok(json) => request.body(Body::from(json))?,
+        Ok(json) => request.body(Body::new(Chunks::new(json)))?,
         Err(diagnostic) => request
             .header("lambda-runtime-function-error-type", "Unhandled")
             .body(Body::from(serde_json::to_vec(&diagnostic)?))?,
@@ -186,6 +190,49 @@ async fn invocation(
         return Ok(Next::Exit);
     }
     Ok(Next::Continue)
+}
+
+/// A body sent as the pieces it is in (the response's JSON, most of it
+/// where the engine's threads wrote it), with its exact length: so it goes
+/// out with a `Content-Length`, as one answer, without joining the pieces
+/// into one buffer first.
+struct Chunks {
+    chunks: VecDeque<bytes::Bytes>,
+    len: u64,
+}
+
+impl Chunks {
+    fn new(chunks: Vec<bytes::Bytes>) -> Self {
+        let len = chunks.iter().map(|chunk| chunk.len() as u64).sum();
+        Chunks {
+            chunks: chunks.into(),
+            len,
+        }
+    }
+}
+
+impl http_body::Body for Chunks {
+    type Data = bytes::Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> Poll<Option<Result<Frame<bytes::Bytes>, Self::Error>>> {
+        let this = self.get_mut();
+        Poll::Ready(this.chunks.pop_front().map(|chunk| {
+            this.len -= chunk.len() as u64;
+            Ok(Frame::data(chunk))
+        }))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.chunks.is_empty()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        SizeHint::with_exact(self.len)
+    }
 }
 
 impl Answer {
@@ -224,7 +271,7 @@ fn answer<T: Transform>(
             );
             Answer {
                 end_process: invocation.left_running,
-                body: Ok(invocation.response.into_json()),
+                body: Ok(invocation.response.into_chunks()),
             }
         }
         Err(error) => Answer::failed("ResponseBudgetTooSmall", &error),
