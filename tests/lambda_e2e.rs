@@ -622,6 +622,56 @@ fn each_source_comes_back_transformed_with_every_record_once_under_the_lambda_ru
     );
 }
 
+#[test]
+#[cfg_attr(
+    skip_lambda_e2e,
+    ignore = "SKIP_LAMBDA_E2E=1 was set when the tests were built"
+)]
+fn a_large_response_sent_in_pieces_arrives_whole() {
+    // Records long enough that the engine sends most of the response where
+    // its threads wrote it, in pieces, between records it answers as they
+    // came (those already ending with a newline) and dropped ones: the
+    // emulator must receive one whole response of the announced length.
+    let settings = [FUNCTION_SETTINGS, &[("FIREHOSE_THREADS", "2")]].concat();
+    let Some(mut harness) = Harness::start("pieces", &settings) else {
+        return;
+    };
+    let lines: Vec<String> = (0..3000)
+        .map(|n| match n % 50 {
+            7 => format!("{n:05} {}\n", "b".repeat(600)),
+            31 => String::new(),
+            _ => format!("{n:05} {}", "a".repeat(600)),
+        })
+        .collect();
+    let records: Vec<Value> = lines
+        .iter()
+        .enumerate()
+        .map(|(n, line)| {
+            serde_json::json!({
+                "recordId": format!("piece-{n}"),
+                "approximateArrivalTimestamp": 1_700_000_000_000u64 + n as u64,
+                "data": STANDARD.encode(line),
+            })
+        })
+        .collect();
+    let event = serde_json::json!({
+        "invocationId": "pieces",
+        "deliveryStreamArn": "arn:aws:firehose:us-east-1:123456789012:deliverystream/example",
+        "region": "us-east-1",
+        "records": records,
+    });
+    let path = harness.dir.join("pieces.json");
+    fs::write(&path, serde_json::to_vec(&event).unwrap()).unwrap();
+    let expected: Vec<Expected> = lines
+        .iter()
+        .map(|line| expected_process_record(line.as_bytes()))
+        .collect();
+    let response = harness.invoke_file(&path);
+    let counts = check_response("pieces.json", &event, &response, &expected);
+    assert_eq!(counts, (2940, 60, 0));
+    harness.assert_function_running();
+}
+
 /// A Firehose event but for its records.
 const NO_RECORDS: &[u8] = br#"{"invocationId": "no-records",
  "deliveryStreamArn": "arn:aws:firehose:us-east-1:123456789012:deliverystream/example",
