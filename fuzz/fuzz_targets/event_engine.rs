@@ -1,9 +1,9 @@
 //! Arbitrary bytes as a Firehose event: whatever parses goes through the
 //! engine with the process-record blueprint, under the default budget and a
 //! small one, and the response must keep the contract. The event's fast
-//! reader must read what serde reads, and the engine must answer the same
-//! whether the event comes parsed (`SharedEvent`, with the ids measured by
-//! the reader) or built.
+//! reader must read what serde reads (whole, or in parts on several
+//! threads), and the engine must answer the same whether the event comes
+//! parsed (`SharedEvent`, with the ids measured by the reader) or built.
 #![no_main]
 
 use firehose_transform::blueprints::process_record::ProcessRecord;
@@ -50,6 +50,10 @@ fuzz_target!(|data: &[u8]| {
     };
     assert_eq!(by_serde.as_ref(), Some(&event), "the fast reader and serde disagree");
     let shared = SharedEvent::parse(data.to_vec()).expect("parsed once already");
+    // Read in parts on threads of their own, from guesses at where records
+    // start: the same event.
+    let in_parts = SharedEvent::parse_on_threads(data.to_vec(), 3).expect("read whole already");
+    assert_eq!(in_parts.get(), shared.get(), "the event read in parts differs");
     // The least a response can take: every record back as ProcessingFailed
     // (the fuzzer finds ids of hundreds of bytes, with escapes; Firehose's
     // are 56). Counted here with the response's own entry sizes; a budget

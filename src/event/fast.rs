@@ -13,6 +13,9 @@
 //! of what an event means, and it says where an error is. Every event this
 //! reader accepts, serde reads to the same value (a property test checks it
 //! on events with every kind of detour).
+//!
+//! A large event's records can be read in parts at once, on threads of their
+//! own (see `Reader::records`); the event read is the same.
 
 use std::borrow::Cow;
 
