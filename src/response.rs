@@ -1,9 +1,10 @@
 //! The wire format out: the response Firehose expects, and its exact size.
 //!
 //! A [`Response`] is built record by record by the [engine](crate::engine). It
-//! stores every id and every base64 payload in two shared buffers (no allocation
-//! per record) and knows, at every step, exactly how many bytes its JSON will
-//! take: [`Response::serialized_len`] is computed from the same escaping rules
+//! is its own JSON, in a buffer of its own and in pieces of the buffers the
+//! engine's threads wrote entries in (no allocation per record), and knows,
+//! at every step, exactly how many bytes its JSON will take:
+//! [`Response::serialized_len`] is computed from the same escaping rules
 //! serde_json applies (see [`quoted_len`]), and a property test pins the two
 //! together. That exact count is what lets the engine fill a response up to the
 //! 6 MB limit without a headroom guess.

@@ -19,11 +19,11 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
+
 use crate::codec;
 use crate::event::{Event, EventRecord, SourceKind};
 use crate::formats::json::quoted_len;
-use bytes::Bytes;
-
 use crate::response::{
     write_entry, Data, EntryLayout, EntryText, Metadata, RecordResult, Response, NO_METADATA,
 };
@@ -603,7 +603,7 @@ pub(super) fn assemble(
         let start = run.block_start(block);
         let block_records = &records[start..run.block_end(block)];
         // The block's entries join the response where the thread wrote them
-        // when they come in long runs (copying them was a third of the
+        // when they come in long runs (copying them was a quarter of the
         // assembling thread's time on an Apache event); short runs, between
         // records answered as received, are copied rather than making the
         // response a list of many small pieces.
