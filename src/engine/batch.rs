@@ -456,6 +456,10 @@ struct Written<'b> {
     entries: &'b [u8],
     /// Where the next entry starts.
     next: usize,
+    /// Copy the entries from here on, even from `in_place`: an entry was
+    /// left out, and a piece would keep the rest of the buffer alive for
+    /// the few that still fit.
+    copy: bool,
 }
 
 impl Written<'_> {
@@ -471,9 +475,11 @@ impl Written<'_> {
         let at = self.next;
         self.next += entry.len;
         match &self.in_place {
-            Some(buffer) => response.push_written_in_place(buffer, at, entry, id, result, metadata),
-            None => {
-                let text = &self.entries[at..self.next];
+            Some(buffer) if !self.copy => {
+                response.push_written_in_place(buffer, at, entry, id, result, metadata)
+            }
+            in_place => {
+                let text = &in_place.as_deref().unwrap_or(self.entries)[at..self.next];
                 response.push_written(text, entry, id, result, metadata)
             }
         }
@@ -482,6 +488,7 @@ impl Written<'_> {
     /// Leaves the next entry out (it did not fit).
     fn skip(&mut self, entry: &EntryLayout) {
         self.next += entry.len;
+        self.copy = true;
     }
 }
 
@@ -586,6 +593,8 @@ pub(super) fn assemble(
     let mut summary = Summary::new(&event.invocation_id);
     // A failed entry's bytes besides its id, with its comma.
     let failed_framing = failed_len(&response, 0, false);
+    // A record's entry has not fit.
+    let mut budget_ran_out = false;
 
     for block in 0..run.blocks() {
         let mut results = if wait {
@@ -607,8 +616,15 @@ pub(super) fn assemble(
         // assembling thread's time on an Apache event); short runs, between
         // records answered as received, are copied rather than making the
         // response a list of many small pieces.
-        let in_place = (entries.len() >= IN_PLACE_MIN_BYTES * runs_written(done))
-            .then(|| Bytes::from(std::mem::take(entries)));
+        //
+        // Once a record has not fit, entries are copied: the response is
+        // about full, and a piece for the few small entries that still fit
+        // (dropped records, failures) would keep whole buffers of outputs
+        // that did not (a CloudWatch Logs event's output is several times
+        // the budget: its peak RSS rose by 3 MiB that way).
+        let in_place = (!budget_ran_out
+            && entries.len() >= IN_PLACE_MIN_BYTES * runs_written(done))
+        .then(|| Bytes::from(std::mem::take(entries)));
         let own = own_len(block_records, done, entries);
         if block == 0 {
             response.reserve(estimated_len(plan, block_records, own, config));
@@ -626,6 +642,7 @@ pub(super) fn assemble(
             in_place,
             entries,
             next: 0,
+            copy: false,
         };
         for (offset, wire) in block_records.iter().enumerate() {
             let index = start + offset;
@@ -670,6 +687,7 @@ pub(super) fn assemble(
                         None
                     } else {
                         written.skip(entry);
+                        budget_ran_out = true;
                         Some(over_budget(added(entry), slack + failed_len, config))
                     }
                 }
@@ -700,6 +718,7 @@ pub(super) fn assemble(
                         summary.data_bytes_out += *output_len as u64;
                         None
                     } else {
+                        budget_ran_out = true;
                         Some(over_budget(entry, slack + failed_len, config))
                     }
                 }
