@@ -263,25 +263,43 @@ impl<'a> Reader<'a> {
                 .enumerate()
                 .map(|(index, &start)| {
                     let later = &starts[index + 1..];
-                    scope.spawn(move || read_part(json, start, later))
+                    #[cfg(test)]
+                    if tests::NO_THREADS.with(std::cell::Cell::get) {
+                        return None;
+                    }
+                    // A part whose thread cannot be started is read here.
+                    std::thread::Builder::new()
+                        .spawn_scoped(scope, move || read_part(json, start, later))
+                        .ok()
                 })
                 .collect();
             let mut end = self.run(&mut records, &starts)?;
             for (index, part) in parts.into_iter().enumerate() {
                 // A part not taken is still waited for (by the scope), and a
                 // panic in one is a panic here.
-                let part = part
-                    .join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                let part = part.map(|thread| {
+                    thread
+                        .join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                });
                 if end != RunEnd::AtPart(index) {
                     continue;
                 }
-                let part = part?;
-                records.extend(part.records);
-                self.quoted_ids += part.quoted_ids;
-                self.at = part.at;
-                self.parts_read += 1;
-                end = match part.end {
+                let later = match part {
+                    Some(part) => {
+                        let part = part?;
+                        records.extend(part.records);
+                        self.quoted_ids += part.quoted_ids;
+                        self.at = part.at;
+                        self.parts_read += 1;
+                        part.end
+                    }
+                    None => {
+                        records.push(self.record()?);
+                        self.run(&mut records, &starts[index + 1..])?
+                    }
+                };
+                end = match later {
                     // Later parts are numbered from this one's successor.
                     RunEnd::AtPart(later) => RunEnd::AtPart(index + 1 + later),
                     RunEnd::Closed => RunEnd::Closed,
@@ -821,6 +839,25 @@ mod tests {
             parse(json.as_bytes(), 1).unwrap().0,
             by_serde(json.as_bytes()).unwrap()
         );
+    }
+
+    thread_local! {
+        /// Starting a thread for a part fails (as when the system has none
+        /// left to give).
+        pub(super) static NO_THREADS: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+
+    #[test]
+    fn parts_whose_threads_cannot_start_are_read_by_the_first() {
+        let json = EventBuilder::new()
+            .lines((0..300).map(|n| format!("line {n}")))
+            .to_json();
+        NO_THREADS.with(|no| no.set(true));
+        let read = parse_guessing(&json, 2, every_candidate);
+        NO_THREADS.with(|no| no.set(false));
+        let (event, quoted_ids, parts) = read.expect("read");
+        assert_eq!(parts, 1, "no part was read apart");
+        assert_eq!((event, quoted_ids), parse(&json, 1).unwrap());
     }
 
     #[test]
